@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Set up and run SegView from a checkout, with nothing but Python installed.
+
+    python3 dev.py run [ARGS...]   # install into .venv, open the app (bundled sample)
+    python3 dev.py test [ARGS...]  # install with test extras into .venv, run pytest
+    python3 dev.py bench [ARGS...] # run the benchmarks in benchmarks/
+
+The virtual environment lives in ``.venv`` beside this file; it is
+(re)installed only when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("run", "test", "bench"):
+        print(__doc__.strip())
+        return 2
+    command, rest = argv[0], argv[1:]
+    extras = "" if command == "run" else "[test]"
+    ensure_installed(extras)
+    if command == "run":
+        return call([str(PYTHON), "-m", "viewer", *rest])
+    if command == "bench":
+        return call([str(PYTHON), "-m", "benchmarks.render", *rest])
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    return call([str(PYTHON), "-m", "pytest", *rest], env=env)
+
+
+def ensure_installed(extras: str) -> None:
+    """Create .venv and install the project (editable) when needed."""
+    stamp = VENV / f".segview-installed{extras or '[app]'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
+    check(pip + ["--upgrade", "pip"])
+    check(pip + ["-e", f"{ROOT}{extras}"])
+    stamp.write_text(digest)
+
+
+def call(cmd: list[str], env: dict | None = None) -> int:
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+def check(cmd: list[str]) -> None:
+    code = call(cmd)
+    if code != 0:
+        sys.exit(f"dev.py: command failed with exit code {code}: {' '.join(cmd)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,3 @@
+"""SegView: view, inspect, edit and export segmentation masks."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,51 @@
+"""Command line: ``segview [IMAGE] [--mask MASK]`` opens the window.
+
+Subcommands run headless on the core and never import Qt; only the GUI path
+imports :mod:`viewer.gui`, inside the function that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from viewer import __version__
+
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return SUBCOMMANDS[argv[0]](argv[1:])
+    if argv and argv[0] == "gui":
+        argv = argv[1:]
+    return _gui(argv)
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segview",
+        description="View segmentation masks over their images. Without a path, "
+                    "opens the bundled sample.",
+        epilog="Subcommands: " + (", ".join(sorted(SUBCOMMANDS)) or "none yet"),
+    )
+    parser.add_argument("--version", action="version", version=f"segview {__version__}")
+    parser.add_argument("image", nargs="?", help="image to open (default: the bundled sample)")
+    parser.add_argument("--mask", help="mask to overlay on the image")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="save a screenshot of the window once shown, then quit")
+    return parser
+
+
+def _gui(argv: Sequence[str]) -> int:
+    args = _gui_parser().parse_args(argv)
+    from viewer.gui.app import run
+
+    return run(image=args.image, mask=args.mask, screenshot=args.screenshot)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

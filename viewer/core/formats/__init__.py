@@ -1,0 +1,1 @@
+"""Mask formats: one module each, registered in :mod:`viewer.core.formats.registry`."""

@@ -1,0 +1,72 @@
+"""Per-id statistics of a label map: area and bounding box, in O(pixels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.core.types import BBox
+
+# Above this many (ids x rows) cells the presence-matrix method would use too
+# much memory; the slower scatter method takes over.
+_PRESENCE_CELLS_MAX = 64 * 1024 * 1024
+_CHUNK_ROWS = 64
+
+
+def areas(labels: np.ndarray, size: int | None = None) -> np.ndarray:
+    """Return the pixel count of every id.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (H, W), unsigned integer
+    size : int, optional
+        Length of the result (at least ``labels.max() + 1``).
+
+    Returns
+    -------
+    ndarray of shape (size,), int64
+    """
+    flat = labels.reshape(-1)
+    if flat.size == 0:
+        return np.zeros(size or 0, np.int64)
+    return np.bincount(flat, minlength=size or 0).astype(np.int64)
+
+
+def bboxes(labels: np.ndarray, size: int | None = None) -> dict[int, BBox]:
+    """Return ``{id: (row0, col0, row1, col1)}`` (half-open) for every id present.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (H, W), unsigned integer
+    size : int, optional
+        One more than the largest id (computed when omitted).
+    """
+    if labels.size == 0:
+        return {}
+    size = int(size or int(labels.max()) + 1)
+    rows = _extent(labels, size)
+    cols = _extent(labels.T, size)
+    present = np.flatnonzero(rows[0] >= 0)
+    return {int(i): (int(rows[0][i]), int(cols[0][i]), int(rows[1][i]) + 1, int(cols[1][i]) + 1)
+            for i in present}
+
+
+def _extent(labels: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and last row in which each id occurs (-1 when absent)."""
+    height = labels.shape[0]
+    if size * height <= _PRESENCE_CELLS_MAX:
+        presence = np.zeros((height, size), bool)
+        for r0 in range(0, height, _CHUNK_ROWS):
+            block = labels[r0:r0 + _CHUNK_ROWS]
+            presence[np.arange(r0, r0 + block.shape[0])[:, None], block] = True
+        found = presence.any(axis=0)
+        first = np.where(found, presence.argmax(axis=0), -1)
+        last = np.where(found, height - 1 - presence[::-1].argmax(axis=0), -1)
+        return first, last
+    row_index = np.broadcast_to(np.arange(height)[:, None], labels.shape).reshape(-1)
+    flat = labels.reshape(-1) if labels.flags.c_contiguous else labels.copy().reshape(-1)
+    first = np.full(size, height, np.int64)
+    last = np.full(size, -1, np.int64)
+    np.minimum.at(first, flat, row_index)
+    np.maximum.at(last, flat, row_index)
+    first[last < 0] = -1
+    return first, last
