@@ -96,7 +96,7 @@ class Segment:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of every field."""
-        out = dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["color"] = list(self.color)
         out["bbox"] = list(self.bbox) if self.bbox is not None else None
         out["attributes"] = dict(self.attributes)

@@ -296,7 +296,7 @@ def _make_segment(value: int, seg_id: int, *, kind: Kind, names: Mapping[int, st
     name = names.get(value)
     if name is None and palette is not None and value >= 0:
         name = palette.name_of(value)
-    void = value in void_values or bool(palette and value >= 0 and palette.is_void(value))
+    void = value in void_values
     if name is None and void:
         name = "void"
     if hidden_values is None:

@@ -48,8 +48,9 @@ def read(path: str | Path, *, kind: Kind | str | None = None,
     if void_values is None:
         void_values = (VOC_VOID,) if is_voc else ()
     names = read_class_names(path)
-    if kind == Kind.BINARY and not names:
-        names = {0: "background", 1: "foreground", 255: "foreground"}
+    if kind == Kind.BINARY and palette is None:
+        palette = _binary_palette()
+        names = names or {0: "background", 1: "foreground", 255: "foreground"}
     return Segmentation.from_values(
         values, kind=kind, names=names, palette=palette or builtin_palette("voc"),
         void_values=void_values,
@@ -130,6 +131,12 @@ def _file_palette(img: Image.Image) -> Palette:
     colors[: len(raw)] = raw
     entries = {i: PaletteEntry(i, tuple(int(c) for c in colors[i])) for i in range(256)}
     return Palette("file", "palette stored in the PNG", entries)
+
+
+def _binary_palette() -> Palette:
+    fg = builtin_palette("high_contrast").color(1)
+    entries = {0: PaletteEntry(0, (0, 0, 0)), 1: PaletteEntry(1, fg), 255: PaletteEntry(255, fg)}
+    return Palette("binary", "binary mask", entries)
 
 
 def _is_voc(palette: Palette) -> bool:

@@ -24,9 +24,11 @@ def blend(image: np.ndarray, overlay: np.ndarray, alpha: float,
     alpha : float
         Overlay weight in 0..1.
     mask : ndarray of shape (H, W), uint8, optional
-        Blend only where the mask is non-zero; elsewhere keep ``image``.
+        Blend only where the mask is non-zero.
     out : ndarray of shape (H, W, 3), uint8, optional
-        Destination (may be ``image`` itself).
+        Destination (may be ``image`` itself). With a mask, the pixels of
+        ``out`` outside the mask are left as they are; without ``out`` they
+        are a copy of ``image``.
 
     Returns
     -------
@@ -39,8 +41,6 @@ def blend(image: np.ndarray, overlay: np.ndarray, alpha: float,
     mixed = cv2.addWeighted(image, 1.0 - alpha, overlay, alpha, 0.0)
     if out is None:
         out = image.copy()
-    elif out is not image:
-        np.copyto(out, image)
     cv2.copyTo(mixed, mask, out)
     return out
 

@@ -93,6 +93,6 @@ def _apply_selection(rgba: np.ndarray, selected: Collection[int], mode: Selectio
     ids = [i for i in selected if 0 <= i < rgba.shape[0] - 1]
     chosen[ids] = True
     if mode is Selection.ISOLATE:
-        rgba[~chosen, 3] = 0
+        rgba[~chosen] = 0  # fully transparent entries are all zero
     else:
         rgba[~chosen, 3] = np.round(rgba[~chosen, 3] * dim).astype(np.uint8)

@@ -51,6 +51,14 @@ class RenderSettings:
     selection: Selection = Selection.NONE
     dim: float = 0.3
 
+    def __post_init__(self):
+        # Accept plain strings and any iterable of ids (Qt item data gives strings back).
+        object.__setattr__(self, "mode", Mode(self.mode))
+        object.__setattr__(self, "selection", Selection(self.selection))
+        object.__setattr__(self, "selected", frozenset(int(i) for i in self.selected))
+        if self.thickness < 1:
+            raise ValueError(f"outline thickness must be at least 1, got {self.thickness}")
+
     def with_(self, **changes) -> RenderSettings:
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)
