@@ -119,3 +119,17 @@ def test_alpha_key_shortcut_toggles_overlay(window, qtbot):
     window.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_O)
     qtbot.waitUntil(lambda: not window.canvas.overlay_visible, timeout=2000)
+
+
+def test_overlay_choices_are_remembered(window, qtbot):
+    from viewer.core.settings import load_settings
+
+    window.alpha_slider.setValue(80)
+    window.mode_combo.setCurrentIndex(window.mode_combo.findData(Mode.FILLED_OUTLINE))
+    window.close()
+    saved = load_settings()
+    assert saved.overlay_alpha == 0.8 and saved.render_mode == "filled+outline"
+    again = MainWindow(saved)
+    qtbot.addWidget(again)
+    assert again.alpha_slider.value() == 80
+    assert again.render_settings.mode is Mode.FILLED_OUTLINE

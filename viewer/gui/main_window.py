@@ -24,7 +24,7 @@ from viewer.core.formats.registry import read_mask
 from viewer.core.images import read_image
 from viewer.core.render import Mode, RenderSettings, render_overlay
 from viewer.core.segmentation import Segmentation
-from viewer.core.settings import Settings
+from viewer.core.settings import Settings, save_settings
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.legend_panel import LegendPanel
 
@@ -174,6 +174,16 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open mask", "", "Masks (*.png)")
         if path:
             self.open_mask(path)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Remember the overlay choices for the next run."""
+        self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
+                                              render_mode=str(self.render_settings.mode))
+        try:
+            save_settings(self.settings)
+        except ViewerError as exc:
+            self.statusBar().showMessage(f"Settings not saved: {exc}", 5000)
+        super().closeEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.mimeData().hasUrls():

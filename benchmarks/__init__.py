@@ -1,0 +1,1 @@
+"""On-demand performance benchmarks (see ``benchmarks/README.md``)."""
