@@ -29,8 +29,8 @@ import numpy as np
 
 __all__ = [
     "LABEL_MAPS", "NAMED_SIZES", "LabelMapSpec", "Size", "Timings", "blob_labels",
-    "environment", "format_table", "label_map", "parse_size", "parse_sizes",
-    "photo_like", "random_rgba_table", "round_robin",
+    "cache_evictor", "environment", "format_table", "label_map", "parse_size",
+    "parse_sizes", "photo_like", "random_rgba_table", "round_robin",
 ]
 
 # --------------------------------------------------------------------------- timer
@@ -64,6 +64,7 @@ class Timings(dict):
 
 def round_robin(methods: Mapping[str, Callable[[], object]], *, rounds: int = 15,
                 budget: float | None = None, min_rounds: int = 3, warmup: bool = True,
+                before_each: Callable[[], object] | None = None,
                 progress: Callable[[int, float], None] | None = None) -> Timings:
     """Time zero-argument callables round-robin and return their medians.
 
@@ -81,6 +82,10 @@ def round_robin(methods: Mapping[str, Callable[[], object]], *, rounds: int = 15
         Rounds always run (capped at ``rounds``) whatever the budget.
     warmup : bool
         Call every method once, untimed, before the first round.
+    before_each : callable, optional
+        Called, untimed, before every timed call (e.g. a
+        :func:`cache_evictor`, so that no method profits from the data the
+        previous one left in the caches).
     progress : callable, optional
         Called as ``progress(rounds_done, elapsed_seconds)`` after each round.
 
@@ -106,6 +111,8 @@ def round_robin(methods: Mapping[str, Callable[[], object]], *, rounds: int = 15
         while done < rounds:
             for name in names:
                 fn = methods[name]
+                if before_each is not None:
+                    before_each()
                 t0 = clock()
                 fn()
                 samples[name].append(clock() - t0)
@@ -120,6 +127,21 @@ def round_robin(methods: Mapping[str, Callable[[], object]], *, rounds: int = 15
             gc.enable()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     return Timings(medians, samples, done, clock() - start)
+
+
+def cache_evictor(nbytes: int = 96 << 20) -> Callable[[], None]:
+    """Return a callable that streams through ``nbytes`` of private memory.
+
+    Called between timed calls it pushes the previous method's data out of
+    the CPU caches (choose ``nbytes`` a few times the last-level cache), so
+    every method starts cold, as a call after unrelated work does in an app.
+    """
+    buffer = np.ones(max(1, nbytes // 8), np.int64)
+
+    def evict() -> None:
+        np.add(buffer, 1, out=buffer)
+
+    return evict
 
 
 # --------------------------------------------------------------------------- sizes
@@ -186,6 +208,8 @@ LABEL_MAPS = {
     for spec in (
         LabelMapSpec("u8-21", np.uint8, 21),  # semantic, e.g. PASCAL VOC
         LabelMapSpec("u8-150", np.uint8, 150),  # semantic, e.g. ADE20K
+        # uint16 with few ids: the same code path as u16-5000, for G11
+        LabelMapSpec("u16-21", np.uint16, 21),
         LabelMapSpec("u16-5000", np.uint16, 5000),  # instances: every id 1..4999
     )
 }
@@ -229,7 +253,8 @@ def blob_labels(height: int, width: int, ids: int, dtype=np.uint8, *, seed: int 
     rng = np.random.default_rng(seed)
     foreground = max(ids - 1, 0)
     # 1.25: slack so the grid is not exactly the number of ids.
-    wanted = max(min_cells, int(np.ceil(foreground / max(1e-9, 1.0 - background) * 1.25)))
+    needed = foreground / max(1e-9, 1.0 - background)
+    wanted = max(min_cells, int(np.ceil(needed * 1.25)))
     grid_w = int(np.clip(round(np.sqrt(wanted * width / height)), 1, width))
     grid_h = int(np.clip(int(np.ceil(wanted / grid_w)), 1, height))
     cells = grid_w * grid_h
@@ -246,7 +271,7 @@ def blob_labels(height: int, width: int, ids: int, dtype=np.uint8, *, seed: int 
 
 
 def label_map(name: str, height: int, width: int, *, seed: int = 0) -> np.ndarray:
-    """Return the named test map (``u8-21``, ``u8-150``, ``u16-5000``) at a size."""
+    """Return the named test map (``u8-21``, ``u8-150``, ``u16-21``, ``u16-5000``) at a size."""
     spec = LABEL_MAPS[name]
     return blob_labels(height, width, spec.ids, spec.dtype,
                        seed=_seed("labels", name, height, width, seed))
@@ -287,9 +312,21 @@ def photo_like(height: int, width: int, *, seed: int = 0, noise: int = 8) -> np.
 # --------------------------------------------------------------------------- report
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def environment() -> dict[str, object]:
     """Versions and machine facts worth printing next to any number."""
     return {
+        "cpu": _cpu_model(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "opencv": cv2.__version__,
@@ -309,7 +346,8 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]],
     align = align or "<" + ">" * (len(headers) - 1)
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(f"{c:{a}{w}}" for c, a, w in zip(row, align, widths, strict=True))
+        parts = zip(row, align, widths, strict=True)
+        return "  ".join(f"{c:{a}{w}}" for c, a, w in parts).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])

@@ -77,13 +77,28 @@ def test_colorize_equals_the_reference(dtype):
 def test_colorize_two_threads_and_out_buffer():
     rng = np.random.default_rng(4)
     side = int(np.sqrt(PARALLEL_MIN_PIXELS)) + 20
-    labels = rng.integers(0, 5000, size=(side, side)).astype(np.uint16)
+    # uint32 ids: the threaded gather (uint8/uint16 go through cv2.LUT)
+    labels = rng.integers(0, 5000, size=(side, side)).astype(np.uint32)
     lut = pack(rng.integers(0, 256, size=(5000, 4)).astype(np.uint8))
     out = np.empty((side, side, 4), np.uint8)
     result = colorize(labels, lut, out=out, threads=2)
     assert result is out
     np.testing.assert_array_equal(out, colorize_reference(labels, lut))
     np.testing.assert_array_equal(colorize(labels, lut, threads=1), out)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("entries", [3, 256, 300, 70000])
+def test_table_lookup_clips_like_the_gather(dtype, entries):
+    # uint8/uint16 maps take the cv2.LUT path; it must clip ids past the table as np.take does.
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, np.iinfo(dtype).max + 1, size=(40, 33)).astype(dtype)
+    lut = pack(rng.integers(0, 256, size=(entries, 4)).astype(np.uint8))
+    out = np.full((40, 33, 4), 7, np.uint8)
+    assert colorize(labels, lut, out=out) is out
+    np.testing.assert_array_equal(out, colorize_reference(labels, lut))
+    strided = labels[:, ::2]
+    np.testing.assert_array_equal(colorize(strided, lut), colorize_reference(strided, lut))
 
 
 def test_ids_beyond_the_table_are_transparent():
@@ -159,6 +174,22 @@ def test_blend_full_and_masked():
     np.testing.assert_array_equal(masked[mask > 0], full[mask > 0])
     with pytest.raises(ValueError, match="one shape"):
         blend(image, overlay[:4], 0.5)
+
+
+def test_blend_in_two_bands_matches_one_band():
+    # Frames this large are split between two threads; the result must not change.
+    rng = np.random.default_rng(6)
+    shape = (PARALLEL_MIN_PIXELS // 500 + 3, 500, 3)
+    image = rng.integers(0, 256, size=shape).astype(np.uint8)
+    overlay = rng.integers(0, 256, size=shape).astype(np.uint8)
+    mask = (rng.random(shape[:2]) < 0.5).astype(np.uint8)
+    import cv2
+    whole = cv2.addWeighted(image, 0.6, overlay, 0.4, 0.0)
+    np.testing.assert_array_equal(blend(image, overlay, 0.4), whole)
+    out = image.copy()
+    assert blend(image, overlay, 0.4, mask=mask, out=out) is out
+    np.testing.assert_array_equal(out[mask > 0], whole[mask > 0])
+    np.testing.assert_array_equal(out[mask == 0], image[mask == 0])
 
 
 def test_blend_rgba_only_where_visible():

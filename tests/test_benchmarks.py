@@ -1,0 +1,15 @@
+"""The benchmark script runs end to end (a tiny size; the figures are not checked here)."""
+
+import json
+
+from benchmarks import render
+
+
+def test_benchmark_smoke_run_checks_correctness_and_reports(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert render.main(["--sizes", "64x48", "--rounds", "3", "--quiet", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "memcpy_rgba" in printed and "G11" in printed
+    data = json.loads(out.read_text())
+    goals = {check["goal"] for check in data["targets"]}
+    assert {"G9", "G11", "G12"} <= goals
