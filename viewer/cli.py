@@ -12,7 +12,22 @@ from collections.abc import Callable, Sequence
 
 from viewer import __version__
 
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {}
+
+
+def _masks_command(name: str) -> Callable[[Sequence[str]], int]:
+    def run(argv: Sequence[str]) -> int:
+        from viewer import cli_masks  # imported on use: `segview` alone starts faster
+
+        return getattr(cli_masks, f"{name}_main")(argv)
+
+    return run
+
+
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "info": _masks_command("info"),
+    "convert": _masks_command("convert"),
+    "formats": _masks_command("formats"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -54,6 +54,26 @@ class Provenance:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, eq=False)
+class FullMask:
+    """The complete mask of a segment that other segments partly cover.
+
+    A label map holds one id per pixel, so where instances overlap (COCO RLE)
+    only the top one shows. The full mask of each covered segment is kept here
+    so that nothing is flattened away: exports that can hold overlaps restore
+    them exactly, the others report the covered pixels as lost.
+
+    Attributes
+    ----------
+    bbox : tuple of 4 int
+        ``(row0, col0, row1, col1)``, half-open, in label-map coordinates.
+    mask : ndarray of bool, shape (row1 - row0, col1 - col0)
+    """
+
+    bbox: BBox
+    mask: np.ndarray
+
+
 class Segmentation:
     """A label map of segment ids with its segment table.
 
@@ -70,6 +90,8 @@ class Segmentation:
     class_scores : ndarray of shape (C, H, W), float, optional
         Per-class scores (a model's output or a DeepStream probability map).
     provenance : Provenance, optional
+    full_masks : dict of int to FullMask, optional
+        Complete masks of segments that others overlap (see :class:`FullMask`).
     """
 
     #: Emitted with the changed box ``(row0, col0, row1, col1)``, or None for all.
@@ -77,13 +99,15 @@ class Segmentation:
 
     def __init__(self, labels: np.ndarray, table: SegmentTable | None = None, *,
                  kind: Kind | str = Kind.SEMANTIC, confidence: np.ndarray | None = None,
-                 class_scores: np.ndarray | None = None, provenance: Provenance | None = None):
+                 class_scores: np.ndarray | None = None, provenance: Provenance | None = None,
+                 full_masks: Mapping[int, FullMask] | None = None):
         self.labels = _check_labels(labels)
         self.kind = Kind(kind)
         self.table = table if table is not None else SegmentTable()
         self.confidence = _check_plane(confidence, self.shape, "confidence")
         self.class_scores = _check_scores(class_scores, self.shape)
         self.provenance = provenance or Provenance()
+        self.full_masks: dict[int, FullMask] = dict(full_masks or {})
         self.refresh_stats()
 
     # -- construction --------------------------------------------------------
@@ -156,6 +180,23 @@ class Segmentation:
         if self.confidence is None or not (0 <= row < self.height and 0 <= col < self.width):
             return None
         return float(self.confidence[row, col])
+
+    def mask_of(self, seg_id: int) -> np.ndarray:
+        """Return the (H, W) bool mask of a segment, covered pixels included."""
+        mask = self.labels == seg_id
+        full = self.full_masks.get(seg_id)
+        if full is not None:
+            r0, c0, r1, c1 = full.bbox
+            mask[r0:r1, c0:c1] |= full.mask
+        return mask
+
+    def covered_pixels(self) -> int:
+        """Pixels of segments hidden under others (0 when nothing overlaps)."""
+        total = 0
+        for seg_id, full in self.full_masks.items():
+            r0, c0, r1, c1 = full.bbox
+            total += int(np.count_nonzero(full.mask & (self.labels[r0:r1, c0:c1] != seg_id)))
+        return total
 
     def to_values(self, dtype: np.dtype | type | None = None) -> np.ndarray:
         """Return the label map with every id replaced by its segment's value.

@@ -36,10 +36,18 @@ def test_write_then_read_is_exact(tmp_path, values):
 
 
 def test_negative_values_are_refused_with_a_reason(tmp_path):
-    seg = Segmentation.from_values(np.array([[-1, 0]], np.int32))
-    with pytest.raises(WriteError, match=r"mask\.png: PNG index masks hold values 0\.\.65535.*-1\.\.0"):
+    seg = Segmentation.from_values(np.array([[-2, -1, 0]], np.int32))
+    assert "use label-npy" in index_png.losses(seg)[0]
+    with pytest.raises(WriteError, match=r"mask\.png: PNG index masks hold values 0\.\.65535.*-2\.\.0"):
         index_png.write(seg, tmp_path / "mask.png")
     assert not (tmp_path / "mask.png").exists()
+
+
+def test_minus_one_is_written_as_voc_void_like_labelme(tmp_path):
+    seg = Segmentation.from_values(np.array([[-1, 0, 5]], np.int32), void_values=(-1,))
+    assert index_png.losses(seg) == ["value -1 is written as 255, the VOC void value, as labelme does"]
+    back = index_png.read(index_png.write(seg, tmp_path / "mask.png")[0])
+    assert back.to_values(np.int64).tolist() == [[255, 0, 5]]
 
 
 def test_binary_grey_masks_are_not_void(tmp_path):
@@ -53,7 +61,7 @@ def test_binary_grey_masks_are_not_void(tmp_path):
 def test_bad_files(tmp_path):
     broken = tmp_path / "broken.png"
     broken.write_bytes(_paths.sample_mask().read_bytes()[:100])
-    with pytest.raises(ReadError, match=r"broken\.png: cannot decode PNG"):
+    with pytest.raises(ReadError, match=r"broken\.png: cannot decode image \(truncated or corrupt"):
         index_png.read(broken)
     rgb = tmp_path / "rgb.png"
     Image.new("RGB", (2, 2)).save(rgb)

@@ -12,6 +12,8 @@ from viewer.core.segmentation import Segmentation
 Reader = Callable[..., Segmentation]
 Writer = Callable[..., list[Path]]
 Sniffer = Callable[[Path], bool]
+Losses = Callable[[Segmentation], list[str]]
+Items = Callable[[Path], list[str]]
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,30 @@ class FormatSpec:
     extensions : tuple of str
         Lower-case file suffixes it reads, with the dot.
     read : callable or None
-        ``read(path, **options) -> Segmentation``.
+        ``read(path, *, item=None, **options) -> Segmentation``. ``item``
+        picks one image or frame of a file that holds several (see ``items``);
+        None means the first. Readers put what they had to report (unknown
+        colours, ambiguous pixels, upscaling) in
+        ``seg.provenance.details["warnings"]`` as sentences.
     write : callable or None
-        ``write(seg, path, **options) -> list of written paths``.
+        ``write(seg, path, **options) -> list of written paths``, the primary
+        file first. Every file is written atomically.
     sniff : callable or None
         ``sniff(path) -> bool``: cheap check of the file's content.
     priority : int
         Higher wins when several formats accept a file.
     lossless : bool
-        True when write then read gives back the same label map and labels.
+        True when write then read gives back the same label map and labels
+        (for the segmentations the format can hold; see ``losses``).
+    losses : callable or None
+        ``losses(seg) -> list of str``: what writing ``seg`` would lose, as
+        sentences; empty when nothing. None means the format never loses.
+    items : callable or None
+        ``items(path) -> list of str``: the images or frames a container file
+        holds (a COCO file, a video metadata chunk), for ``read(item=...)``.
+    overlaps : bool
+        True when the format holds overlapping segments (COCO RLE), so the
+        complete masks in ``Segmentation.full_masks`` survive a write.
     """
 
     name: str
@@ -47,6 +64,9 @@ class FormatSpec:
     priority: int = 0
     lossless: bool = True
     notes: str = ""
+    losses: Losses | None = None
+    items: Items | None = None
+    overlaps: bool = False
 
     def accepts(self, path: Path) -> bool:
         """Return True when ``path``'s suffix matches and the sniffer (if any) agrees."""
@@ -63,4 +83,9 @@ class FormatSpec:
             "read": self.read is not None,
             "write": self.write is not None,
             "lossless": self.lossless,
+            "notes": self.notes,
         }
+
+    def check_losses(self, seg: Segmentation) -> list[str]:
+        """Return what writing ``seg`` in this format would lose (empty when nothing)."""
+        return [] if self.losses is None else list(self.losses(seg))

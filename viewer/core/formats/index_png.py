@@ -2,9 +2,10 @@
 
 The pixel value is the class (or instance) value. Read with Pillow, never
 OpenCV: cv2 expands palette PNGs to colours and loses the indices
-(``FORMATS.md`` golden rule 1). Class names come from a ``class_names.txt``
-or ``label_names.txt`` (one name per line, line i = value i) beside the mask
-or in its parent folder (the VOC layout ``SegmentationClass/../class_names.txt``).
+(``FORMATS.md`` golden rule 1). Class names come from the side files
+:mod:`viewer.core.formats.names` knows (``class_names.txt``, ``label_names.txt``,
+``labels.txt``, ``labelmap.txt``, our metadata JSON) beside the mask or in its
+parent folder (the VOC layout ``SegmentationClass/../class_names.txt``).
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from PIL import Image
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.formats.base import FormatSpec
+from viewer.core.formats.common import read_index_png
+from viewer.core.formats.names import read_names_beside
 from viewer.core.images import MAX_PIXELS
 from viewer.core.palettes import Palette, PaletteEntry, builtin_palette
 from viewer.core.segmentation import Kind, Provenance, Segmentation
 
-NAME_FILES = ("class_names.txt", "label_names.txt")
 VOC_VOID = 255
 
 
 def read(path: str | Path, *, kind: Kind | str | None = None,
-         void_values: tuple[int, ...] | None = None) -> Segmentation:
+         void_values: tuple[int, ...] | None = None, names: dict[int, str] | None = None,
+         **_options) -> Segmentation:
     """Read an index PNG.
 
     Parameters
@@ -47,7 +50,7 @@ def read(path: str | Path, *, kind: Kind | str | None = None,
         kind = Kind.BINARY if _looks_binary(values) else Kind.SEMANTIC
     if void_values is None:
         void_values = (VOC_VOID,) if is_voc else ()
-    names = read_class_names(path)
+    names = {**read_names_beside(path), **(names or {})}
     if kind == Kind.BINARY and palette is None:
         palette = _binary_palette()
         names = names or {0: "background", 1: "foreground", 255: "foreground"}
@@ -69,6 +72,8 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
     """
     path = Path(path)
     values = seg.to_values(np.int64)
+    if _minus_one_as_void(values):
+        values = np.where(values == -1, VOC_VOID, values)
     low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
     if low < 0 or high > 65535:
         raise WriteError(f"PNG index masks hold values 0..65535; this mask has {low}..{high} "
@@ -83,15 +88,25 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
     return [path]
 
 
-def read_class_names(mask_path: Path) -> dict[int, str]:
-    """Return ``{value: name}`` from a names file beside the mask or one level up."""
-    for folder in (mask_path.parent, mask_path.parent.parent):
-        for name in NAME_FILES:
-            candidate = folder / name
-            if candidate.is_file():
-                lines = candidate.read_text(encoding="utf-8").splitlines()
-                return {i: line.strip() for i, line in enumerate(lines) if line.strip()}
-    return {}
+def losses(seg: Segmentation) -> list[str]:
+    """What an index PNG cannot hold: negative values (except -1 as 255) and values above 65,535."""
+    values = [s.value for s in seg.table if isinstance(s.value, int)]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if low == -1 and high < VOC_VOID and sum(v < 0 for v in values) == 1:
+        return ["value -1 is written as 255, the VOC void value, as labelme does"]
+    if low < 0 or high > 65535:
+        return [f"values {low}..{high} do not fit a PNG index mask (0..65535); use label-npy"]
+    return []
+
+
+def _minus_one_as_void(values: np.ndarray) -> bool:
+    # labelme writes its -1 (__ignore__) as 255 in PNGs; do the same when 255 is free.
+    if not values.size or values.min() != -1:
+        return False
+    rest = values[values != -1]
+    return not rest.size or (rest.min() >= 0 and rest.max() < VOC_VOID)
 
 
 def sniff(path: Path) -> bool:
@@ -104,33 +119,11 @@ def sniff(path: Path) -> bool:
 
 
 def _load(path: Path) -> tuple[np.ndarray, Palette | None]:
-    try:
-        with Image.open(path) as img:
-            if img.width * img.height > MAX_PIXELS:
-                raise ReadError(f"mask is {img.width}x{img.height}, larger than {MAX_PIXELS:,} pixels", path)
-            mode = img.mode
-            if mode not in ("L", "P", "1", "I;16", "I;16B", "I;16L", "I"):
-                raise ReadError(f"PNG mode {mode} is not an index mask (RGB masks need a colour map)", path)
-            palette = _file_palette(img) if mode == "P" else None
-            values = np.array(img)
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except ReadError:
-        raise
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ReadError(f"cannot decode PNG (truncated or corrupt?): {exc}", path) from None
-    if values.dtype == bool:
-        values = values.astype(np.uint8)
-    return values, palette
-
-
-def _file_palette(img: Image.Image) -> Palette:
-    raw = img.getpalette() or []
-    colors = np.zeros((256, 3), np.uint8)
-    raw = np.asarray(raw[: 256 * 3], np.uint8).reshape(-1, 3)
-    colors[: len(raw)] = raw
+    values, _mode, colors = read_index_png(path)
+    if colors is None:
+        return values, None
     entries = {i: PaletteEntry(i, tuple(int(c) for c in colors[i])) for i in range(256)}
-    return Palette("file", "palette stored in the PNG", entries)
+    return values, Palette("file", "palette stored in the PNG", entries)
 
 
 def _binary_palette() -> Palette:
@@ -170,4 +163,6 @@ FORMAT = FormatSpec(
     sniff=sniff,
     priority=10,
     notes="255 = void in VOC palette PNGs; class names from class_names.txt",
+    losses=losses,
 )
+FORMATS = (FORMAT,)

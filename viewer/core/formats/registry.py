@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from viewer.core import metadata
 from viewer.core.errors import FormatError, ReadError
-from viewer.core.formats import index_png
+from viewer.core.formats import index_png, label_npy
 from viewer.core.formats.base import FormatSpec
+from viewer.core.formats.common import fit_to_image
+from viewer.core.formats.names import sidecar_path
 from viewer.core.segmentation import Segmentation
 
 FORMATS: tuple[FormatSpec, ...] = (
-    index_png.FORMAT,
+    *index_png.FORMATS,
+    *label_npy.FORMATS,
 )
 
 
@@ -29,13 +33,42 @@ def find_reader(path: str | Path) -> FormatSpec:
         raise ReadError("file not found", path)
     candidates = [f for f in FORMATS if f.read is not None and f.accepts(path)]
     if not candidates:
-        raise ReadError("no registered format reads this file", path)
+        raise ReadError("no registered format reads this file (segview formats lists them)", path)
     return max(candidates, key=lambda f: f.priority)
 
 
-def read_mask(path: str | Path, format_name: str | None = None, **options) -> Segmentation:
-    """Read a mask with the named format, or the one :func:`find_reader` picks."""
+def read_mask(path: str | Path, format_name: str | None = None, *, item: str | None = None,
+              **options) -> Segmentation:
+    """Read a mask with the named format, or the one :func:`find_reader` picks.
+
+    With ``image_size=(width, height)``, a smaller mask of the same aspect
+    ratio is upscaled with nearest neighbour and any other size is an error.
+    When our metadata JSON from an earlier export sits beside the mask, its
+    labels, colours and attributes are restored onto the segments.
+    """
+    path = Path(path)
     spec = get_format(format_name) if format_name else find_reader(path)
     if spec.read is None:
         raise FormatError(f"format {spec.name!r} cannot read", path)
-    return spec.read(Path(path), **options)
+    if item is not None:
+        options["item"] = item
+    seg = spec.read(path, **options)
+    if options.get("image_size") is not None:
+        seg = fit_to_image(seg, options["image_size"], path)
+    sidecar = sidecar_path(path)
+    if sidecar is not None:
+        # A damaged sidecar must not stop the mask from opening; say so instead.
+        try:
+            metadata.apply(seg, metadata.read(sidecar))
+        except ReadError as exc:
+            if isinstance(seg.provenance.details, dict):
+                seg.provenance.details.setdefault("warnings", []).append(
+                    f"labels not restored from {sidecar.name}: {exc.message}")
+    return seg
+
+
+def list_items(path: str | Path, format_name: str | None = None) -> list[str]:
+    """Return the images or frames a container file holds ([] for a single mask)."""
+    path = Path(path)
+    spec = get_format(format_name) if format_name else find_reader(path)
+    return list(spec.items(path)) if spec.items is not None else []

@@ -1,0 +1,94 @@
+"""Export: write a segmentation in a registered format plus our metadata JSON.
+
+Used by ``segview convert`` and by the GUI's export command, so both write the
+same files and report the same losses.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from viewer.core import metadata
+from viewer.core.errors import WriteError
+from viewer.core.formats.names import SIDECAR_SUFFIX
+from viewer.core.formats.registry import get_format
+from viewer.core.segmentation import Segmentation
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote and what it could not keep.
+
+    Attributes
+    ----------
+    files : list of Path
+        Mask files, the primary one first.
+    metadata : Path
+        The metadata JSON.
+    lost : list of str
+        Sentences naming what the format could not hold (empty when lossless).
+    """
+
+    files: list[Path]
+    metadata: Path
+    lost: list[str] = field(default_factory=list)
+
+
+def losses(seg: Segmentation, format_name: str) -> list[str]:
+    """Return what writing ``seg`` as ``format_name`` would lose."""
+    spec = get_format(format_name)
+    lost = spec.check_losses(seg)
+    covered = seg.covered_pixels() if seg.full_masks else 0
+    if covered and not spec.overlaps:
+        lost.append(f"{covered:,} pixels where segments overlap keep only the top segment "
+                    f"({spec.name} holds one segment per pixel)")
+    return lost
+
+
+def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, *,
+           image: str | Path | None = None, image_size: tuple[int, int] | None = None,
+           palette: tuple[str, str] | None = None, **options) -> ExportResult:
+    """Write ``seg`` into ``out_dir`` as ``<stem>.<ext>`` (and side files) plus metadata.
+
+    Parameters
+    ----------
+    seg : Segmentation
+    format_name : str
+        Registry name of the format to write.
+    out_dir : str or Path
+        Created when missing.
+    stem : str
+        Base name of the files.
+    image : str or Path, optional
+        The source photo, recorded in the metadata.
+    image_size : (width, height), optional
+        The photo's size; a mask of another size is refused.
+    palette : (id, title), optional
+        The palette in use, recorded in the metadata.
+    **options
+        Passed to the format's writer.
+    """
+    spec = get_format(format_name)
+    out_dir = Path(out_dir)
+    primary = out_dir / f"{stem}{spec.extensions[0] if spec.extensions else ''}"
+    if spec.write is None:
+        raise WriteError(f"format {spec.name!r} is read-only", primary)
+    if image_size is not None and tuple(image_size) != (seg.width, seg.height):
+        raise WriteError(f"the mask is {seg.width}x{seg.height} but the image is "
+                         f"{image_size[0]}x{image_size[1]}", primary)
+    lost = losses(seg, format_name)
+    files = [Path(f) for f in spec.write(seg, primary, **options)]
+    doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
+                         format_name=spec.name, image=image, image_size=image_size,
+                         palette=palette, lost=lost)
+    meta_path = metadata.write(out_dir / f"{stem}{SIDECAR_SUFFIX}", doc)
+    return ExportResult(files, meta_path, lost)
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive on Windows
+        return str(path)
