@@ -50,6 +50,9 @@ class FormatSpec:
     items : callable or None
         ``items(path) -> list of str``: the images or frames a container file
         holds (a COCO file, a video metadata chunk), for ``read(item=...)``.
+    folders : bool
+        True when ``read`` also takes a folder (a CVAT export, a folder of
+        frames); the sniffer then decides whether a folder is one.
     overlaps : bool
         True when the format holds overlapping segments (COCO RLE), so the
         complete masks in ``Segmentation.full_masks`` survive a write.
@@ -66,10 +69,13 @@ class FormatSpec:
     notes: str = ""
     losses: Losses | None = None
     items: Items | None = None
+    folders: bool = False
     overlaps: bool = False
 
     def accepts(self, path: Path) -> bool:
         """Return True when ``path``'s suffix matches and the sniffer (if any) agrees."""
+        if path.is_dir():
+            return self.folders and self.sniff is not None and self.sniff(path)
         if path.suffix.lower() not in self.extensions:
             return False
         return self.sniff is None or self.sniff(path)
