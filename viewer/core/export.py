@@ -83,7 +83,9 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
     doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
                          format_name=spec.name, image=image, image_size=image_size,
                          palette=palette, lost=lost)
-    meta_path = metadata.write(out_dir / f"{stem}{SIDECAR_SUFFIX}", doc)
+    # Named after the primary file the writer chose (Celantur renames it to
+    # <stem>_ins_maks.png), so that reading that file finds the sidecar.
+    meta_path = metadata.write(out_dir / f"{files[0].stem}{SIDECAR_SUFFIX}", doc)
     return ExportResult(files, meta_path, lost)
 
 

@@ -31,8 +31,33 @@ def semantic(values: np.ndarray, names: dict[int, str]) -> Segmentation:
     return Segmentation.from_values(values, kind=Kind.SEMANTIC, names=names)
 
 
+def celantur_instance(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    """Celantur holds 4 types x 256 instance keys: value v >= 1 -> type (v-1) % 4, G (v-1) // 4."""
+    from viewer.core.formats import celantur
+
+    codes = (64, 128, 192, 255)
+    keys = np.array([0] + [codes[(v - 1) % 4] * 256 + (v - 1) // 4 for v in range(1, 256)])
+
+    def describe(key):
+        if key == 0:
+            return {"label": "background", "source_value": (0, 0, 0)}
+        r, g = key >> 8, key & 0xFF
+        return {"label": celantur.TYPES[r], "class_id": r, "instance": g, "source_value": (r, g, 0)}
+
+    return Segmentation.from_values(keys[values.astype(np.int64)], kind=Kind.INSTANCE,
+                                    describe=describe)
+
+
+def celantur_binary(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    return Segmentation.from_values(np.where(values > 0, 255, 0).astype(np.uint8),
+                                    kind=Kind.BINARY, names={0: "background", 255: "anonymised"})
+
+
 #: format name -> adapter; formats absent here take `semantic`.
-ADAPTERS: dict[str, Adapter] = {}
+ADAPTERS: dict[str, Adapter] = {
+    "celantur-instance": celantur_instance,
+    "celantur-binary": celantur_binary,
+}
 #: format name -> read options the round trip needs
 READ_OPTIONS: dict[str, dict] = {}
 
@@ -59,7 +84,8 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_every_format_has_a_round_trip():
-    assert {spec.name for spec in LOSSLESS} >= {"index-png", "label-npy"}
+    assert {spec.name for spec in LOSSLESS} >= {"index-png", "label-npy", "celantur-instance",
+                                                "celantur-binary", "nucleus"}
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda spec: spec.name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from viewer.core import metadata
 from viewer.core.errors import FormatError, ReadError
-from viewer.core.formats import index_png, label_npy
+from viewer.core.formats import celantur, index_png, label_npy, nucleus
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import fit_to_image
 from viewer.core.formats.names import sidecar_path
@@ -15,6 +15,8 @@ from viewer.core.segmentation import Segmentation
 FORMATS: tuple[FormatSpec, ...] = (
     *index_png.FORMATS,
     *label_npy.FORMATS,
+    *celantur.FORMATS,
+    *nucleus.FORMATS,
 )
 
 
