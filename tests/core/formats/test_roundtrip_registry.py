@@ -85,7 +85,8 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 
 def test_every_format_has_a_round_trip():
     assert {spec.name for spec in LOSSLESS} >= {"index-png", "label-npy", "celantur-instance",
-                                                "celantur-binary", "nucleus"}
+                                                "celantur-binary", "nucleus", "deepstream-bin",
+                                                "opencv-blob"}
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda spec: spec.name)

@@ -335,7 +335,9 @@ def fit_to_image(seg: Segmentation, image_size: tuple[int, int], path: Path) -> 
                            f"{width}x{height} with nearest neighbour (not ground truth at "
                            "full resolution)"]
     provenance = Provenance(seg.provenance.source, seg.provenance.format, details)
-    # Class scores stay at the model's resolution; a (C, H, W) upscale would cost C full frames.
+    # Class scores are dropped: a (C, H, W) upscale would cost C full frames and
+    # invent nothing the label map and confidence do not already show.
+    details["class_scores_dropped"] = seg.class_scores is not None
     return Segmentation(labels, seg.table, kind=seg.kind, confidence=confidence,
                         provenance=provenance)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from viewer.core import metadata
 from viewer.core.errors import FormatError, ReadError
-from viewer.core.formats import celantur, index_png, label_npy, nucleus
+from viewer.core.formats import celantur, deepstream, index_png, label_npy, nucleus, opencv_dnn
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import fit_to_image
 from viewer.core.formats.names import sidecar_path
@@ -17,6 +17,8 @@ FORMATS: tuple[FormatSpec, ...] = (
     *label_npy.FORMATS,
     *celantur.FORMATS,
     *nucleus.FORMATS,
+    *deepstream.FORMATS,
+    *opencv_dnn.FORMATS,
 )
 
 
