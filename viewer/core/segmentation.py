@@ -299,7 +299,9 @@ def _unique(values: np.ndarray) -> np.ndarray:
     if values.size == 0:
         return np.zeros(0, np.int64)
     low, high = int(values.min()), int(values.max())
-    if high - low < _DENSE_REMAP_MAX:
+    # A dense count pays for the whole value range: only worth it when the
+    # range is not much larger than the image (panoptic ids reach 2^24).
+    if high - low < min(_DENSE_REMAP_MAX, 4 * values.size):
         shifted = values if low == 0 and values.dtype.kind == "u" else values.astype(np.int64) - low
         return np.flatnonzero(np.bincount(shifted.reshape(-1))) + low
     return np.unique(values).astype(np.int64)
