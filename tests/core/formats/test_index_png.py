@@ -64,7 +64,7 @@ def test_bad_files(tmp_path):
     with pytest.raises(ReadError, match=r"broken\.png: cannot decode image \(truncated or corrupt"):
         index_png.read(broken)
     rgb = tmp_path / "rgb.png"
-    Image.new("RGB", (2, 2)).save(rgb)
+    Image.new("RGB", (2, 2), (1, 2, 3)).save(rgb)  # not a VOC colour: no format claims it
     with pytest.raises(ReadError, match="no registered format reads this file"):
         find_reader(rgb)
     with pytest.raises(ReadError, match="RGB masks need a colour map"):

@@ -22,7 +22,8 @@ from hypothesis.extra import numpy as hnp
 
 from viewer.core.export import export, losses
 from viewer.core.formats.registry import FORMATS, read_mask
-from viewer.core.segmentation import Kind, Segmentation
+from viewer.core.segment_table import Segment, SegmentTable
+from viewer.core.segmentation import BACKGROUND_NAMES, Kind, Segmentation
 
 Adapter = Callable[[np.ndarray, dict[int, str]], Segmentation]
 
@@ -53,10 +54,50 @@ def celantur_binary(values: np.ndarray, names: dict[int, str]) -> Segmentation:
                                     kind=Kind.BINARY, names={0: "background", 255: "anonymised"})
 
 
+def coco_instances(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    """COCO RLE holds instances: one per class present; background stays id 0."""
+    present = [int(v) for v in np.unique(values)]
+    things = [v for v in present if names[v].lower() not in BACKGROUND_NAMES]
+    lut = np.zeros(max(present) + 1, np.uint8)
+    rows = []
+    for seg_id, v in enumerate(things, start=1):
+        lut[v] = seg_id
+        rows.append(Segment(seg_id, label=names[v], class_id=v, instance=1))
+    if len(things) < len(present):
+        rows.append(Segment(0, label="background", visible=False))
+    return Segmentation(lut[values], SegmentTable(rows), kind=Kind.INSTANCE)
+
+
+def panoptic_classes(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    """Panoptic id 0 is VOID, so class v becomes segment id v + 1."""
+    return Segmentation.from_values(values.astype(np.int64) + 1, kind=Kind.PANOPTIC,
+                                    describe=lambda p: {"label": names[p - 1], "class_id": p - 1})
+
+
+def cityscapes_label_ids(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    """Cityscapes files carry only the Cityscapes label table's names."""
+    from viewer.core.formats import cityscapes
+
+    return Segmentation.from_values(values, names=cityscapes.label_names())
+
+
+def cityscapes_train_ids(values: np.ndarray, names: dict[int, str]) -> Segmentation:
+    from viewer.core.formats import cityscapes
+
+    train = cityscapes.train_names()
+    return Segmentation.from_values(values, names={v: train.get(v, "unknown") for v in range(256)},
+                                    void_values=(255,))
+
+
 #: format name -> adapter; formats absent here take `semantic`.
 ADAPTERS: dict[str, Adapter] = {
     "celantur-instance": celantur_instance,
     "celantur-binary": celantur_binary,
+    "coco-rle": coco_instances,
+    "coco-panoptic": panoptic_classes,
+    "cityscapes-labelids": cityscapes_label_ids,
+    "cityscapes-instanceids": cityscapes_label_ids,
+    "cityscapes-trainids": cityscapes_train_ids,
 }
 #: format name -> read options the round trip needs
 READ_OPTIONS: dict[str, dict] = {}
@@ -86,7 +127,10 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 def test_every_format_has_a_round_trip():
     assert {spec.name for spec in LOSSLESS} >= {"index-png", "label-npy", "celantur-instance",
                                                 "celantur-binary", "nucleus", "deepstream-bin",
-                                                "opencv-blob"}
+                                                "opencv-blob", "coco-rle", "coco-panoptic",
+                                                "cityscapes-labelids", "cityscapes-instanceids",
+                                                "cityscapes-trainids", "cvat-mask", "rgb-legend",
+                                                "camvid", "voc-rgb", "clearml"}
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda spec: spec.name)

@@ -22,7 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open, atomic_write_text
 from viewer.core.images import MAX_PIXELS
-from viewer.core.segmentation import Provenance, Segmentation
+from viewer.core.segmentation import FullMask, Provenance, Segmentation
 
 #: JSON files above this size are refused (a COCO file of a large dataset is ~0.5 GB).
 MAX_JSON_BYTES = 2 << 30
@@ -338,8 +338,23 @@ def fit_to_image(seg: Segmentation, image_size: tuple[int, int], path: Path) -> 
     # Class scores are dropped: a (C, H, W) upscale would cost C full frames and
     # invent nothing the label map and confidence do not already show.
     details["class_scores_dropped"] = seg.class_scores is not None
+    full_masks = {seg_id: _upscale_full_mask(full, seg.shape, width, height)
+                  for seg_id, full in seg.full_masks.items()}
     return Segmentation(labels, seg.table, kind=seg.kind, confidence=confidence,
-                        provenance=provenance)
+                        provenance=provenance, full_masks=full_masks)
+
+
+def _upscale_full_mask(full: FullMask, shape: tuple[int, int], width: int,
+                       height: int) -> FullMask:
+    frame = np.zeros(shape, np.uint8)
+    r0, c0, r1, c1 = full.bbox
+    frame[r0:r1, c0:c1] = full.mask
+    big = upscale_nearest(frame, width, height).astype(bool)
+    rows, cols = np.flatnonzero(big.any(axis=1)), np.flatnonzero(big.any(axis=0))
+    if not rows.size:
+        return FullMask((0, 0, 0, 0), np.zeros((0, 0), bool))
+    box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    return FullMask(box, big[box[0]:box[2], box[1]:box[3]])
 
 
 def check_same_size(mask_size: tuple[int, int], image_size: tuple[int, int], path: Path) -> None:

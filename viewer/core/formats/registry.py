@@ -6,7 +6,20 @@ from pathlib import Path
 
 from viewer.core import metadata
 from viewer.core.errors import FormatError, ReadError
-from viewer.core.formats import celantur, deepstream, index_png, label_npy, nucleus, opencv_dnn
+from viewer.core.formats import (
+    celantur,
+    cityscapes,
+    coco_panoptic,
+    clearml,
+    coco_rle,
+    cvat_mask,
+    deepstream,
+    index_png,
+    label_npy,
+    nucleus,
+    opencv_dnn,
+    rgb_mask,
+)
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import fit_to_image
 from viewer.core.formats.names import sidecar_path
@@ -19,6 +32,12 @@ FORMATS: tuple[FormatSpec, ...] = (
     *nucleus.FORMATS,
     *deepstream.FORMATS,
     *opencv_dnn.FORMATS,
+    *coco_rle.FORMATS,
+    *coco_panoptic.FORMATS,
+    *cityscapes.FORMATS,
+    *rgb_mask.FORMATS,
+    *cvat_mask.FORMATS,
+    *clearml.FORMATS,
 )
 
 
