@@ -42,6 +42,7 @@ def segment_record(seg: Segmentation, segment: Segment) -> dict[str, Any]:
         "bbox": _xywh(segment.bbox),
         "score": _finite(segment.score),
         "source_values": [list(value) if isinstance(value, tuple) else value],
+        "value": int(seg.integer_values()[segment.id]),
         "visible": segment.visible,
         "void": segment.void,
     }
@@ -141,6 +142,9 @@ def apply(seg: Segmentation, doc: Mapping[str, Any]) -> int:
     """
     by_value = {}
     for record in doc.get("segments", []):
+        # An index format wrote `value`; a colour format kept the colour key.
+        if isinstance(record.get("value"), int):
+            by_value.setdefault(record["value"], record)
         values = record.get("source_values") or []
         if len(values) == 1:
             by_value[_key(values[0])] = record

@@ -211,7 +211,7 @@ class Segmentation:
             Output dtype; by default the smallest signed or unsigned type that
             holds every value.
         """
-        values = {s.id: s.value for s in self.table if isinstance(s.value, int)}
+        values = self.integer_values()
         if all(k == v for k, v in values.items()):
             out = self.labels
             return out.astype(dtype) if dtype is not None and out.dtype != dtype else out.copy()
@@ -221,6 +221,36 @@ class Segmentation:
             if seg_id < lut.size:
                 lut[seg_id] = value
         return np.take(lut, self.labels).astype(target)
+
+    def integer_values(self) -> dict[int, int]:
+        """The integer each segment is written as in an index format: id -> value.
+
+        Integer source values are restored (-1, 255, panoptic ids); segments
+        from colour masks take their class id (see below); others keep their id.
+        """
+        values = {s.id: s.value if isinstance(s.value, int) else s.id for s in self.table}
+        ints = {s.id: s.value for s in self.table if isinstance(s.value, int)}
+        values.update(self._class_values_of_colour_segments(ints))
+        return values
+
+    def _class_values_of_colour_segments(self, int_values: Mapping[int, int]) -> dict[int, int]:
+        """Integer values for segments read from colour masks (CVAT, CamVid, ClearML).
+
+        In a class map their class id is the natural integer value, so a
+        colour mask converts to an index mask with its class indices. That
+        only holds when the class ids are distinct and collide with no other
+        value; otherwise the ids stay.
+        """
+        if self.kind not in (Kind.SEMANTIC, Kind.BINARY):
+            return {}
+        coloured = [s for s in self.table if isinstance(s.value, tuple)]
+        classes = [s.class_id for s in coloured]
+        if not coloured or None in classes or len(set(classes)) != len(classes):
+            return {}
+        taken = {v for k, v in int_values.items()}
+        if taken & set(classes):
+            return {}
+        return {s.id: int(s.class_id) for s in coloured}
 
     # -- statistics ----------------------------------------------------------
     def refresh_stats(self, ids: Collection[int] | None = None) -> None:

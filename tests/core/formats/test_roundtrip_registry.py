@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from mask_compare import pixel_labels, same_partition  # tests/core/formats/mask_compare.py
 from viewer.core.export import export, losses
 from viewer.core.formats.registry import FORMATS, read_mask
 from viewer.core.segment_table import Segment, SegmentTable
@@ -109,19 +110,6 @@ label_maps = hnp.arrays(
     st.tuples(st.integers(1, 12), st.integers(1, 12)),
     elements=st.integers(0, 20),
 )
-
-
-def pixel_labels(seg: Segmentation) -> np.ndarray:
-    """The label string of every pixel, as an object array."""
-    by_id = {s.id: s.label for s in seg.table}
-    lut = np.array([by_id.get(i, "") for i in range(int(seg.labels.max()) + 1)], dtype=object)
-    return lut[seg.labels]
-
-
-def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when two label maps group the pixels identically (ids may differ)."""
-    pairs = np.unique(np.stack([a.ravel(), b.ravel()], axis=1).astype(np.int64), axis=0)
-    return (len(pairs) == len(np.unique(a)) == len(np.unique(b)))
 
 
 def test_every_format_has_a_round_trip():

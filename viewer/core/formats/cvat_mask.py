@@ -234,9 +234,12 @@ def _build(class_rgb: np.ndarray | None, object_rgb: np.ndarray | None,
     stride = max(object_colors) + 1
     ranks, keys = _rank(classes.astype(np.int64) * stride + objects)
     by_value = {r.value: r for r in rows if r.color is not None}
+    # CVAT writes an object mask even for semantic work; with at most one
+    # object per class the map is a class map, and reads back as one.
+    one_per_class = np.unique(keys // stride).size == keys.size
+    kind = Kind.INSTANCE if object_rgb is not None and not one_per_class else Kind.SEMANTIC
     describe = _describer(by_value, class_colors, object_colors, stride,
-                          has_objects=object_rgb is not None)
-    kind = Kind.INSTANCE if object_rgb is not None else Kind.SEMANTIC
+                          has_objects=object_rgb is not None, by_class=kind is Kind.SEMANTIC)
     return Segmentation.from_values(ranks, kind=kind, describe=lambda r: describe(int(keys[r])),
                                     provenance=Provenance(str(found.primary), NAME, details))
 
@@ -285,7 +288,8 @@ def _object_values(rgb: np.ndarray | None,
 
 
 def _describer(by_value: Mapping[int, ColorClass], class_colors: Mapping[int, RGB | None],
-               object_colors: Mapping[int, RGB], stride: int, *, has_objects: bool):
+               object_colors: Mapping[int, RGB], stride: int, *, has_objects: bool,
+               by_class: bool = False):
     def describe(key: int) -> dict[str, Any]:
         value, instance = divmod(key, stride)
         row = by_value.get(value)
@@ -303,7 +307,8 @@ def _describer(by_value: Mapping[int, ColorClass], class_colors: Mapping[int, RG
         if instance == VOC_VOID and row is not None and row.void:
             instance = 0  # VOC marks void borders 255 in both masks: no object there
         fields["instance"] = instance or None
-        fields["color"] = object_colors[instance] if instance else (class_color or BLACK)
+        use_object = instance and not by_class
+        fields["color"] = object_colors[instance] if use_object else (class_color or BLACK)
         fields["visible"] = not (instance == 0 and fields["label"].lower() in BACKGROUND_NAMES)
         key_color = class_color or BLACK
         fields["source_value"] = (*key_color, *object_color) if has_objects else key_color

@@ -62,9 +62,14 @@ def names_from_sidecar(path: Path) -> dict[int, str]:
         raise ReadError(f"cannot read the SegView metadata beside the mask: {exc}", path) from None
     names: dict[int, str] = {}
     for segment in data.get("segments", []) if isinstance(data, dict) else []:
-        values = segment.get("source_values") or [segment.get("id")]
         label = segment.get("label")
-        if label and len(values) == 1 and isinstance(values[0], int):
+        values = segment.get("source_values") or []
+        written = segment.get("value")
+        if not label:
+            continue
+        if isinstance(written, int):
+            names.setdefault(written, label)
+        if len(values) == 1 and isinstance(values[0], int):
             names[values[0]] = label
     return names
 

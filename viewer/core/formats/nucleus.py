@@ -314,10 +314,11 @@ class _Plan:
 def _plan(seg: Segmentation) -> _Plan:
     present = [s for s in seg.table if s.area]
     plan = _Plan()
-    if _fits_as_is(present):
-        plan.index_of = {s.id: s.value for s in present}
+    values = seg.integer_values()
+    if _fits_as_is(present, values):
+        plan.index_of = {s.id: values[s.id] for s in present}
     elif len(present) <= MAX_VALUES:
-        plan.index_of, moved = _renumber(present)
+        plan.index_of, moved = _renumber(present, values)
         plan.lost.append(f"{len(moved)} segment values do not fit a Nucleus mask (0..255) and "
                          f"get new indices, labels kept: {', '.join(moved[:10])}")
     else:
@@ -329,20 +330,19 @@ def _plan(seg: Segmentation) -> _Plan:
     return plan
 
 
-def _fits_as_is(present: list[Segment]) -> bool:
-    values = [s.value for s in present]
-    ints = all(isinstance(v, int) and 0 <= v < MAX_VALUES for v in values)
-    return ints and len(set(values)) == len(values)
+def _fits_as_is(present: list[Segment], values: dict[int, int]) -> bool:
+    chosen = [values[s.id] for s in present]
+    return all(0 <= v < MAX_VALUES for v in chosen) and len(set(chosen)) == len(chosen)
 
 
-def _renumber(present: list[Segment]) -> tuple[dict[int, int], list[str]]:
+def _renumber(present: list[Segment], values: dict[int, int]) -> tuple[dict[int, int], list[str]]:
     """Keep the values 0..255 that are unique; give the rest the free indices in order."""
     index_of: dict[int, int] = {}
     used: set[int] = set()
     moved = []
     for s in present:
-        value = s.value
-        if isinstance(value, int) and 0 <= value < MAX_VALUES and value not in used:
+        value = values[s.id]
+        if 0 <= value < MAX_VALUES and value not in used:
             index_of[s.id] = value
             used.add(value)
     free = iter([i for i in range(MAX_VALUES) if i not in used])
