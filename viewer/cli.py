@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from viewer import __version__
 
 
-
 def _masks_command(name: str) -> Callable[[Sequence[str]], int]:
     def run(argv: Sequence[str]) -> int:
         from viewer import cli_masks  # imported on use: `segview` alone starts faster

@@ -148,7 +148,7 @@ def _info_text(seg: Segmentation, format_name: str, items: list[str]) -> str:
         rows.append((
             str(s.id), str(list(value) if isinstance(value, tuple) else value), s.label or "-",
             _opt(s.class_id), _opt(s.instance), f"{s.area:,}", f"{100 * s.area / total:.2f}",
-            "#%02x%02x%02x" % s.color, "-" if s.score is None else f"{s.score:.3f}",
+            "#{:02x}{:02x}{:02x}".format(*s.color), "-" if s.score is None else f"{s.score:.3f}",
             " ".join(flag for flag, on in (("void", s.void), ("hidden", not s.visible)) if on),
         ))
     lines += ["", _table(rows)]

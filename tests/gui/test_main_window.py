@@ -6,7 +6,6 @@ from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from viewer import _paths
 from viewer.core.render import Mode
 from viewer.gui.main_window import MainWindow
 

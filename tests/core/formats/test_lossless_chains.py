@@ -10,16 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
 from mask_compare import pixel_labels, same_partition  # tests/core/formats/mask_compare.py
+
 from viewer.core.export import export, losses
 from viewer.core.formats.registry import read_mask
 from viewer.core.segmentation import Kind, Segmentation
-
 
 # Colour-keyed formats (CVAT, ClearML, VOC-RGB) have no class index of their own,
 # so through them the class map and names are kept, not the index numbers.

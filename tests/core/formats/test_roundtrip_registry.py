@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-
 from mask_compare import pixel_labels, same_partition  # tests/core/formats/mask_compare.py
+
 from viewer.core.export import export, losses
 from viewer.core.formats.registry import FORMATS, read_mask
 from viewer.core.segment_table import Segment, SegmentTable

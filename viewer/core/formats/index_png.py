@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from viewer.core.errors import ReadError, WriteError
+from viewer.core.errors import WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import read_index_png
 from viewer.core.formats.names import read_names_beside
-from viewer.core.images import MAX_PIXELS
 from viewer.core.palettes import Palette, PaletteEntry, builtin_palette
 from viewer.core.segmentation import Kind, Provenance, Segmentation
 

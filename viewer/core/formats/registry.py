@@ -9,8 +9,8 @@ from viewer.core.errors import FormatError, ReadError
 from viewer.core.formats import (
     celantur,
     cityscapes,
-    coco_panoptic,
     clearml,
+    coco_panoptic,
     coco_rle,
     cvat_mask,
     deepstream,
