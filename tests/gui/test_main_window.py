@@ -96,12 +96,32 @@ def test_mismatched_mask_is_reported_not_crashed(window, tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
     small = tmp_path / "small.png"
-    Image.fromarray(np.zeros((10, 10), np.uint8)).save(small)
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(small)  # another aspect ratio
     assert not window.open_mask(small)
-    assert shown and "small.png: mask is 10x10 but the image is 512x512" in shown[0]
+    assert shown and "small.png: mask is 12x10 but the image is 512x512" in shown[0]
     assert window.segmentation.shape == (512, 512)  # the old overlay stays
     assert not window.open_image(tmp_path / "missing.png")
     assert "missing.png: file not found" in shown[-1]
+
+
+def test_smaller_mask_is_upscaled_and_the_window_says_so(window, tmp_path):
+    # Model-resolution masks (DeepStream, OpenCV, Celantur --mask-scale) are a quarter size.
+    quarter = np.zeros((128, 128), np.uint8)
+    quarter[32:96, 32:96] = 15
+    path = tmp_path / "quarter.png"
+    Image.fromarray(quarter).save(path)
+    assert window.open_mask(path)
+    assert window.segmentation.shape == (512, 512)
+    assert window.segmentation.table[15].area == 256 * 256
+    assert "upscaled" in window.statusBar().currentMessage()
+
+
+def test_open_mask_dialog_offers_every_registered_extension():
+    from viewer.gui.main_window import _mask_filter
+
+    text = _mask_filter()
+    for ext in ("*.png", "*.npy", "*.json", "*.bin", "*.jpg"):
+        assert ext in text
 
 
 def test_empty_state(qtbot):

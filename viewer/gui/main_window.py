@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from viewer import __version__
 from viewer.core.errors import ViewerError
-from viewer.core.formats.registry import read_mask
+from viewer.core.formats.registry import FORMATS, read_mask
 from viewer.core.images import read_image
 from viewer.core.render import Mode, RenderSettings, render_overlay
 from viewer.core.segmentation import Segmentation
@@ -106,27 +106,25 @@ class MainWindow(QMainWindow):
         """Open a photo (and optionally its mask); report problems in a dialog."""
         try:
             image = read_image(path)
-            seg = read_mask(mask) if mask is not None else None
-            if seg is not None:
-                _check_same_size(image, seg, Path(mask))
+            seg = _read_mask_for(image, mask) if mask is not None else None
         except ViewerError as exc:
             self._show_error("Cannot open", exc)
             return False
         self.image, self.image_path = image, Path(path)
         self.canvas.set_image(image)
         self.set_segmentation(seg)
+        self._show_warnings(seg)
         return True
 
     def open_mask(self, path: str | Path) -> bool:
         """Overlay a mask on the open photo; it must have the photo's size."""
         try:
-            seg = read_mask(path)
-            if self.image is not None:
-                _check_same_size(self.image, seg, Path(path))
+            seg = _read_mask_for(self.image, path)
         except ViewerError as exc:
             self._show_error("Cannot open mask", exc)
             return False
         self.set_segmentation(seg)
+        self._show_warnings(seg)
         return True
 
     def set_segmentation(self, seg: Segmentation | None) -> None:
@@ -171,7 +169,7 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def _on_open_mask_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open mask", "", "Masks (*.png)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open mask", "", _mask_filter())
         if path:
             self.open_mask(path)
 
@@ -218,12 +216,26 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
 
+    def _show_warnings(self, seg: Segmentation | None) -> None:
+        # Readers report what the user should know (unknown colours, upscaling) as sentences.
+        notes = list(seg.provenance.details.get("warnings", [])) if seg is not None else []
+        if notes:
+            more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
+            self.statusBar().showMessage(f"{notes[0]}{more}", 15000)
+
     def _update_title(self) -> None:
         name = self.image_path.name if self.image_path is not None else "no image"
         self.setWindowTitle(f"{name} — SegView {__version__}")
 
 
-def _check_same_size(image: np.ndarray, seg: Segmentation, mask_path: Path) -> None:
-    if image.shape[:2] != seg.shape:
-        raise ViewerError(f"mask is {seg.width}x{seg.height} but the image is "
-                          f"{image.shape[1]}x{image.shape[0]}", mask_path)
+def _read_mask_for(image: np.ndarray | None, path: str | Path) -> Segmentation:
+    """Read a mask for ``image``: a smaller one is upscaled (nearest), another size refused."""
+    if image is None:
+        return read_mask(path)
+    return read_mask(path, image_size=(image.shape[1], image.shape[0]))
+
+
+def _mask_filter() -> str:
+    """File-dialog filter with every extension a registered format reads."""
+    extensions = sorted({ext for spec in FORMATS if spec.read for ext in spec.extensions})
+    return f"Masks ({' '.join('*' + ext for ext in extensions)});;All files (*)"
