@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from viewer.core.errors import ReadError, WriteError
-from viewer.core.formats import index_png, rgb_mask
+from viewer.core.formats import color_lookup, index_png, rgb_mask
 from viewer.core.formats.common import write_png
 from viewer.core.palettes import builtin_palette
 from viewer.core.segmentation import Kind, Segmentation
@@ -64,13 +64,13 @@ def chosen_format(path: Path) -> str | None:
                          elements=st.sampled_from([0, 1, 255])),
        table=st.lists(colors, max_size=5))
 def test_dense_and_sorted_lookups_agree_and_find_every_colour(pixels, table):
-    sorted_match = rgb_mask.match_colors(pixels, table)
-    dense = rgb_mask.DENSE_LOOKUP_PIXELS
+    sorted_match = color_lookup.match_colors(pixels, table)
+    dense = color_lookup.DENSE_LOOKUP_PIXELS
     try:
-        rgb_mask.DENSE_LOOKUP_PIXELS = 0
-        dense_match = rgb_mask.match_colors(pixels, table)
+        color_lookup.DENSE_LOOKUP_PIXELS = 0
+        dense_match = color_lookup.match_colors(pixels, table)
     finally:
-        rgb_mask.DENSE_LOOKUP_PIXELS = dense
+        color_lookup.DENSE_LOOKUP_PIXELS = dense
     np.testing.assert_array_equal(sorted_match.rows, dense_match.rows)
     np.testing.assert_array_equal(sorted_match.unknown, dense_match.unknown)
     full = np.concatenate([np.asarray(table, np.uint8).reshape(-1, 3), sorted_match.unknown])
@@ -85,8 +85,8 @@ def test_large_image_takes_the_dense_path_with_the_same_answer():
     rng = np.random.default_rng(0)
     palette = np.array([[0, 0, 0], [10, 20, 30], [200, 1, 1], [9, 9, 9]], np.uint8)
     pixels = palette[rng.integers(0, 4, (600, 600))]
-    assert pixels.shape[0] * pixels.shape[1] >= rgb_mask.DENSE_LOOKUP_PIXELS
-    match = rgb_mask.match_colors(pixels, palette[:3])
+    assert pixels.shape[0] * pixels.shape[1] >= color_lookup.DENSE_LOOKUP_PIXELS
+    match = color_lookup.match_colors(pixels, palette[:3])
     assert match.unknown.tolist() == [[9, 9, 9]]
     np.testing.assert_array_equal(np.concatenate([palette[:3], match.unknown])[match.rows], pixels)
 

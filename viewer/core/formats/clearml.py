@@ -27,6 +27,13 @@ from typing import Any
 
 from viewer.core.errors import ReadError
 from viewer.core.formats.base import FormatSpec
+from viewer.core.formats.color_lookup import (
+    ColorClass,
+    add_warnings,
+    finish,
+    segmentation_from_colors,
+)
+from viewer.core.formats.color_plan import is_unknown, paint, plan_colors, segment_requests
 from viewer.core.formats.common import (
     check_same_size,
     dump_json,
@@ -36,16 +43,6 @@ from viewer.core.formats.common import (
     write_png,
 )
 from viewer.core.formats.names import SIDECAR_SUFFIX
-from viewer.core.formats.rgb_mask import (
-    ColorClass,
-    add_warnings,
-    finish,
-    is_unknown,
-    paint,
-    plan_colors,
-    segment_requests,
-    segmentation_from_colors,
-)
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import Segmentation
 from viewer.core.types import RGB

@@ -28,6 +28,39 @@ import numpy as np
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.base import FormatSpec
+from viewer.core.formats.color_lookup import (
+    BLACK,
+    UNKNOWN,
+    ColorClass,
+    add_warnings,
+    duplicate_color_warnings,
+    finish,
+    is_rgb_png,
+    match_colors,
+    rename_rows,
+    report_unknown,
+)
+from viewer.core.formats.color_plan import (
+    ClassRequest,
+    ColorPlan,
+    check_conflicts,
+    colour_key,
+    is_unknown,
+    paint,
+    plan_colors,
+)
+from viewer.core.formats.color_tables import (
+    LABELMAP,
+    MASK_FOLDERS,
+    VOC_VOID,
+    clean_name,
+    existing_rows,
+    format_labelmap,
+    name_problems,
+    read_labelmap,
+    voc_rows,
+    write_table,
+)
 from viewer.core.formats.common import (
     check_same_size,
     image_size_of,
@@ -35,35 +68,6 @@ from viewer.core.formats.common import (
     write_png,
 )
 from viewer.core.formats.names import read_names_beside
-from viewer.core.formats.rgb_mask import (
-    BLACK,
-    LABELMAP,
-    MASK_FOLDERS,
-    UNKNOWN,
-    VOC_VOID,
-    ClassRequest,
-    ColorClass,
-    ColorPlan,
-    add_warnings,
-    check_conflicts,
-    clean_name,
-    colour_key,
-    duplicate_color_warnings,
-    existing_rows,
-    finish,
-    format_labelmap,
-    is_rgb_png,
-    is_unknown,
-    match_colors,
-    name_problems,
-    paint,
-    plan_colors,
-    read_labelmap,
-    rename_rows,
-    report_unknown,
-    voc_rows,
-    write_table,
-)
 from viewer.core.palettes import builtin_palette
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import BACKGROUND_NAMES, Kind, Provenance, Segmentation
