@@ -10,8 +10,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from viewer.core import metadata
 from viewer.core.errors import WriteError
+from viewer.core.formats.common import write_png
 from viewer.core.formats.names import SIDECAR_SUFFIX
 from viewer.core.formats.registry import get_format
 from viewer.core.segmentation import Segmentation
@@ -29,11 +32,14 @@ class ExportResult:
         The metadata JSON.
     lost : list of str
         Sentences naming what the format could not hold (empty when lossless).
+    overlay : Path or None
+        The rendered overlay PNG, when one was asked for.
     """
 
     files: list[Path]
     metadata: Path
     lost: list[str] = field(default_factory=list)
+    overlay: Path | None = None
 
 
 def losses(seg: Segmentation, format_name: str) -> list[str]:
@@ -50,7 +56,8 @@ def losses(seg: Segmentation, format_name: str) -> list[str]:
 
 def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, *,
            image: str | Path | None = None, image_size: tuple[int, int] | None = None,
-           palette: tuple[str, str] | None = None, **options) -> ExportResult:
+           palette: tuple[str, str] | None = None, overlay: np.ndarray | None = None,
+           **options) -> ExportResult:
     """Write ``seg`` into ``out_dir`` as ``<stem>.<ext>`` (and side files) plus metadata.
 
     Parameters
@@ -68,6 +75,10 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
         The photo's size; a mask of another size is refused.
     palette : (id, title), optional
         The palette in use, recorded in the metadata.
+    overlay : ndarray of shape (H, W, 3), uint8, optional
+        The photo with the overlay rendered in (see
+        :func:`viewer.core.render.pipeline.render_export`), written as
+        ``<stem>_overlay.png`` and recorded in the metadata.
     **options
         Passed to the format's writer.
     """
@@ -84,10 +95,14 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
     doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
                          format_name=spec.name, image=image, image_size=image_size,
                          palette=palette, lost=lost)
+    rendered = None
+    if overlay is not None:
+        rendered = write_png(out_dir / f"{stem}_overlay.png", overlay)
+        doc["overlay_file"] = _relative(rendered, out_dir)
     # Named after the primary file the writer chose (Celantur renames it to
     # <stem>_ins_maks.png), so that reading that file finds the sidecar.
     meta_path = metadata.write(out_dir / f"{files[0].stem}{SIDECAR_SUFFIX}", doc)
-    return ExportResult(files, meta_path, lost)
+    return ExportResult(files, meta_path, lost, rendered)
 
 
 def _relative(path: Path, base: Path) -> str:

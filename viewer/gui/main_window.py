@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -20,12 +21,15 @@ from PySide6.QtWidgets import (
 
 from viewer import __version__
 from viewer.core.errors import ViewerError
+from viewer.core.export import ExportResult, export
 from viewer.core.formats.registry import FORMATS, read_mask
 from viewer.core.images import read_image
 from viewer.core.render import Mode, RenderSettings, render_overlay
+from viewer.core.render.pipeline import render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
 from viewer.gui.canvas import CanvasWidget
+from viewer.gui.export_dialog import ExportChoice, ExportDialog
 from viewer.gui.legend_panel import LegendPanel
 
 MODE_TITLES = {Mode.FILLED: "Filled", Mode.OUTLINE: "Outline", Mode.FILLED_OUTLINE: "Filled + outline"}
@@ -40,6 +44,7 @@ class MainWindow(QMainWindow):
         self.image: np.ndarray | None = None
         self.segmentation: Segmentation | None = None
         self.image_path: Path | None = None
+        self.last_export: ExportChoice | None = None
         self.render_settings = RenderSettings(mode=Mode(self.settings.render_mode),
                                               thickness=self.settings.outline_thickness)
         self.canvas = CanvasWidget(self)
@@ -62,8 +67,11 @@ class MainWindow(QMainWindow):
         self.open_image_action = self._action("Open &image…", QKeySequence.StandardKey.Open,
                                               self._on_open_image_triggered)
         self.open_mask_action = self._action("Open &mask…", "Ctrl+M", self._on_open_mask_triggered)
+        self.export_action = self._action("&Export mask…", "Ctrl+E", self._on_export_triggered)
+        self.export_action.setEnabled(False)
         quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        for action in (self.open_image_action, self.open_mask_action, quit_action):
+        for action in (self.open_image_action, self.open_mask_action, self.export_action,
+                       quit_action):
             menu.addAction(action)
         view = self.menuBar().addMenu("&View")
         self.overlay_action = self._action("Show &overlay", "O", self.canvas.set_overlay_visible)
@@ -127,8 +135,30 @@ class MainWindow(QMainWindow):
         self._show_warnings(seg)
         return True
 
+    def export_to(self, choice: ExportChoice) -> ExportResult | None:
+        """Export the current mask as ``choice`` says; errors go to a dialog."""
+        seg = self.segmentation
+        if seg is None:
+            return None
+        overlay = None
+        if choice.with_overlay and self.image is not None:
+            overlay = render_export(self.image, seg, self.canvas.alpha, self.render_settings)
+        try:
+            result = export(seg, choice.format_name, choice.folder, choice.stem,
+                            image=self.image_path, image_size=self._image_size(),
+                            overlay=overlay)
+        except ViewerError as exc:
+            self._show_error("Export failed", exc)
+            return None
+        self.last_export = choice
+        written = len(result.files) + 1 + (result.overlay is not None)
+        lost = f"; lost: {'; '.join(result.lost)}" if result.lost else ""
+        self.statusBar().showMessage(f"Exported {written} files to {choice.folder}{lost}", 15000)
+        return result
+
     def set_segmentation(self, seg: Segmentation | None) -> None:
         """Show ``seg`` over the photo (None removes the overlay)."""
+        self.export_action.setEnabled(seg is not None)
         if self.segmentation is not None:
             self.segmentation.table.changed.disconnect(self._on_table_changed)
         self.segmentation = seg
@@ -215,6 +245,17 @@ class MainWindow(QMainWindow):
     def _show_error(self, title: str, error: ViewerError) -> None:
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
+
+    def _on_export_triggered(self) -> None:
+        if self.segmentation is None:
+            return
+        stem = self.image_path.stem if self.image_path is not None else "mask"
+        dialog = ExportDialog(self.segmentation, stem, self.last_export, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.export_to(dialog.choice())
+
+    def _image_size(self) -> tuple[int, int] | None:
+        return None if self.image is None else (self.image.shape[1], self.image.shape[0])
 
     def _show_warnings(self, seg: Segmentation | None) -> None:
         # Readers report what the user should know (unknown colours, upscaling) as sentences.

@@ -1,0 +1,68 @@
+"""Export from the window: the dialog, the written files and errors."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+
+from viewer.core import metadata
+from viewer.core.formats.registry import read_mask
+from viewer.gui.export_dialog import ExportChoice, ExportDialog
+
+
+def test_export_writes_mask_metadata_and_overlay(window, tmp_path):
+    result = window.export_to(ExportChoice("index-png", tmp_path, "astronaut", True))
+    assert result is not None and result.lost == []
+    assert result.files == [tmp_path / "astronaut.png"]
+    doc = json.loads(result.metadata.read_text())
+    assert metadata.first_problem(doc) is None
+    assert doc["source_image"]["file_name"] == "astronaut.png"
+    assert doc["overlay_file"] == "astronaut_overlay.png"
+    back = read_mask(result.files[0])
+    np.testing.assert_array_equal(back.labels, window.segmentation.labels)
+    with Image.open(tmp_path / "astronaut_overlay.png") as img:
+        overlay = np.array(img)
+    assert overlay.shape == (512, 512, 3)
+    person = window.segmentation.labels == 15
+    # the overlay tints the person and leaves the hidden background as the photo
+    assert not np.array_equal(overlay[person], window.image[person])
+    background = window.segmentation.labels == 0
+    np.testing.assert_array_equal(overlay[background], window.image[background])
+    assert "Exported 3 files" in window.statusBar().currentMessage()
+    assert window.last_export.folder == tmp_path
+
+
+def test_export_error_is_shown_naming_the_file(window, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    assert window.export_to(ExportChoice("label-npy", blocker, "m", False)) is None
+    assert shown and "not_a_folder" in shown[0]
+
+
+def test_dialog_lists_writers_and_says_what_a_format_loses(window, qtbot, tmp_path):
+    dialog = ExportDialog(window.segmentation, "astronaut")
+    qtbot.addWidget(dialog)
+    names = [dialog.format_combo.itemData(i) for i in range(dialog.format_combo.count())]
+    assert "index-png" in names and "coco-rle" in names and "deepstream-jpeg" not in names
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert not save.isEnabled()  # no folder yet
+    dialog.folder_edit.setText(str(tmp_path))
+    assert save.isEnabled()
+    dialog.select_format("label-npy")
+    assert "Lossless" in dialog.loss_label.text()
+    dialog.select_format("celantur-binary")
+    assert "lose" in dialog.loss_label.text()
+    choice = dialog.choice()
+    assert choice == ExportChoice("celantur-binary", tmp_path, "astronaut", False)
+    with pytest.raises(ValueError):
+        dialog.select_format("deepstream-jpeg")  # read-only
+
+
+def test_export_action_follows_the_mask(window):
+    assert window.export_action.isEnabled()
+    window.set_segmentation(None)
+    assert not window.export_action.isEnabled()
