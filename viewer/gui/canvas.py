@@ -2,9 +2,10 @@
 
 Follows ``PERFORMANCE.md``: the photo is converted to RGB32 once; the overlay is
 a premultiplied ARGB32 image wrapped around a numpy buffer; moving the alpha
-slider only calls ``update()`` and paints with ``setOpacity``. The image is
-fitted to the widget; masks are never smoothed (nearest neighbour), so pixels
-stay crisp when enlarged.
+slider only calls ``update()`` and paints with ``setOpacity``. The view fits
+the widget until the user zooms (wheel about the cursor, or the zoom methods)
+and pans (drag); only the visible part of the image is drawn. Masks are never
+smoothed (nearest neighbour), so pixels stay crisp when enlarged.
 """
 
 from __future__ import annotations
@@ -24,9 +25,19 @@ class CanvasWidget(QWidget):
     -------
     hovered(int, int)
         ``(row, col)`` of the image pixel under the cursor; (-1, -1) outside.
+    clicked(int, int)
+        ``(row, col)`` of a pixel clicked without dragging.
+    zoom_changed(float)
+        The new scale (screen pixels per image pixel).
     """
 
     hovered = Signal(int, int)
+    clicked = Signal(int, int)
+    zoom_changed = Signal(float)
+
+    MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
+    WHEEL_STEP = 1.25
+    DRAG_THRESHOLD = 4  # pixels of movement before a press becomes a pan
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -34,6 +45,10 @@ class CanvasWidget(QWidget):
         self._layers: list[tuple[QImage, np.ndarray, bool]] = []
         self._alpha = 0.5
         self._overlay_visible = True
+        self._zoom: float | None = None  # None: fit the widget
+        self._center = QPointF()  # image point shown at the widget's centre
+        self._press: QPointF | None = None
+        self._dragging = False
         self.setMouseTracking(True)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -44,8 +59,11 @@ class CanvasWidget(QWidget):
 
     # -- content -------------------------------------------------------------
     def set_image(self, rgb: np.ndarray | None) -> None:
-        """Show a new photo, (H, W, 3) uint8 RGB, or nothing."""
+        """Show a new photo, (H, W, 3) uint8 RGB, or nothing; a new size resets the view."""
+        old = self.image_size()
         self._base = base_image(rgb) if rgb is not None else None
+        if self.image_size() != old:
+            self.zoom_to_fit()
         self.update()
 
     def set_overlay(self, fill: np.ndarray | None, outline: np.ndarray | None = None) -> None:
@@ -83,16 +101,78 @@ class CanvasWidget(QWidget):
         self._overlay_visible = bool(visible)
         self.update()
 
+    # -- view ------------------------------------------------------------------
+    def scale(self) -> float:
+        """Screen pixels per image pixel."""
+        size = self.image_size()
+        if size is None:
+            return 1.0
+        if self._zoom is None:
+            return min(self.width() / size[0], self.height() / size[1])
+        return self._zoom
+
+    def zoom_to_fit(self) -> None:
+        """Fit the whole image in the widget (follows resizes)."""
+        size = self.image_size()
+        self._zoom = None
+        self._center = QPointF(size[0] / 2, size[1] / 2) if size else QPointF()
+        self._view_changed()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom to ``zoom`` (1.0 = one screen pixel per image pixel).
+
+        ``anchor`` (widget coordinates, default the centre) keeps the image
+        point under it in place, as wheel zooming should.
+        """
+        if self.image_size() is None:
+            return
+        anchor = anchor if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        fixed = self._widget_to_image(anchor)
+        zoom = float(np.clip(zoom, self.MIN_ZOOM, self.MAX_ZOOM))
+        self._zoom = zoom
+        offset = (QPointF(self.width() / 2, self.height() / 2) - anchor) / zoom
+        self._center = fixed + offset
+        self._view_changed()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Multiply the zoom by ``factor``."""
+        self.set_zoom(self.scale() * factor, anchor)
+
+    def zoom_to_rect(self, row0: int, col0: int, row1: int, col1: int, margin: float = 0.1) -> None:
+        """Show the image box ``(row0, col0, row1, col1)`` (half-open) filling the widget."""
+        width, height = max(col1 - col0, 1), max(row1 - row0, 1)
+        zoom = min(self.width() / width, self.height() / height) / (1 + 2 * margin)
+        self._zoom = float(np.clip(zoom, self.MIN_ZOOM, self.MAX_ZOOM))
+        self._center = QPointF((col0 + col1) / 2, (row0 + row1) / 2)
+        self._view_changed()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the view by a widget-space offset (a drag of dx, dy)."""
+        if self._zoom is None:
+            self._zoom = self.scale()
+        self._center -= QPointF(dx, dy) / self.scale()
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        self.zoom_changed.emit(self.scale())
+        self.update()
+
     # -- geometry ------------------------------------------------------------
     def image_rect(self) -> QRectF:
-        """Where the photo is drawn in widget coordinates (fitted, centred)."""
+        """Where the whole photo lies in widget coordinates (may extend past the widget)."""
         size = self.image_size()
         if size is None:
             return QRectF()
-        width, height = size
-        scale = min(self.width() / width, self.height() / height)
-        w, h = width * scale, height * scale
-        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+        scale = self.scale()
+        center = QPointF(size[0] / 2, size[1] / 2) if self._zoom is None else self._center
+        left = self.width() / 2 - center.x() * scale
+        top = self.height() / 2 - center.y() * scale
+        return QRectF(left, top, size[0] * scale, size[1] * scale)
+
+    def _widget_to_image(self, point: QPointF) -> QPointF:
+        rect = self.image_rect()
+        scale = self.scale()
+        return QPointF((point.x() - rect.x()) / scale, (point.y() - rect.y()) / scale)
 
     def widget_to_pixel(self, point: QPointF) -> tuple[int, int] | None:
         """Return ``(row, col)`` of the photo pixel under a widget point, or None."""
@@ -113,22 +193,59 @@ class CanvasWidget(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "No image open.\nUse File > Open image… or drop a file here.")
             return
-        target = self.image_rect()
+        rect, scale = self.image_rect(), self.scale()
+        # Draw only the visible part: at high zoom a 4K image is mostly off-screen.
+        visible = rect.intersected(QRectF(self.rect()))
+        if visible.isEmpty():
+            painter.end()
+            return
+        source = QRectF((visible.x() - rect.x()) / scale, (visible.y() - rect.y()) / scale,
+                        visible.width() / scale, visible.height() / scale)
+        # Whole image pixels, so photo and mask pixels stay aligned at any zoom.
+        source = QRectF(np.floor(source.left()), np.floor(source.top()),
+                        np.ceil(source.right()) - np.floor(source.left()),
+                        np.ceil(source.bottom()) - np.floor(source.top()))
+        target = QRectF(rect.x() + source.x() * scale, rect.y() + source.y() * scale,
+                        source.width() * scale, source.height() * scale)
         # Smooth only the photo, and only when shrinking it; masks stay nearest-neighbour.
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
-                              target.width() < self._base.width())
-        painter.drawImage(target, self._base)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
+        painter.drawImage(target, self._base, source)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if self._overlay_visible:
             for image, _buffer, opaque in self._layers:
                 painter.setOpacity(1.0 if opaque else self._alpha)
-                painter.drawImage(target, image)
+                painter.drawImage(target, image, source)
         painter.end()
 
+    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._press, self._dragging = event.position(), False
+        super().mousePressEvent(event)
+
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._press is not None:
+            delta = event.position() - self._press
+            if self._dragging or delta.manhattanLength() >= self.DRAG_THRESHOLD:
+                self._dragging = True
+                self.pan_by(delta.x(), delta.y())
+                self._press = event.position()
         pixel = self.widget_to_pixel(event.position())
         self.hovered.emit(*(pixel if pixel is not None else (-1, -1)))
         super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if self._press is not None and not self._dragging:
+            pixel = self.widget_to_pixel(event.position())
+            if pixel is not None and event.button() == Qt.MouseButton.LeftButton:
+                self.clicked.emit(*pixel)
+        self._press, self._dragging = None, False
+        super().mouseReleaseEvent(event)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        steps = event.angleDelta().y() / 120
+        if steps and self.image_size() is not None:
+            self.zoom_by(self.WHEEL_STEP ** steps, event.position())
+        event.accept()
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.hovered.emit(-1, -1)

@@ -56,6 +56,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.hover_label = QLabel("")
         self.statusBar().addWidget(self.hover_label, 1)
+        self.zoom_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.hovered.connect(self._on_canvas_hovered)
         self.setAcceptDrops(True)
         self.resize(1200, 800)
@@ -78,6 +81,21 @@ class MainWindow(QMainWindow):
         self.overlay_action.setCheckable(True)
         self.overlay_action.setChecked(True)
         view.addAction(self.overlay_action)
+        view.addSeparator()
+        self.zoom_fit_action = self._action("Zoom to &fit", "F", self.canvas.zoom_to_fit)
+        self.zoom_actual_action = self._action("&Actual pixels (1:1)", "1",
+                                               lambda: self.canvas.set_zoom(1.0))
+        self.zoom_in_action = self._action("Zoom &in", "+", lambda: self.canvas.zoom_by(1.25))
+        self.zoom_out_action = self._action("Zoom &out", "-", lambda: self.canvas.zoom_by(0.8))
+        self.alpha_up_action = self._action("More opaque overlay", "]", lambda: self._step_alpha(10))
+        self.alpha_down_action = self._action("More transparent overlay", "[",
+                                              lambda: self._step_alpha(-10))
+        for action in (self.zoom_fit_action, self.zoom_actual_action, self.zoom_in_action,
+                       self.zoom_out_action, None, self.alpha_up_action, self.alpha_down_action):
+            if action is None:
+                view.addSeparator()
+            else:
+                view.addAction(action)
 
     def _build_toolbar(self) -> None:
         bar = QToolBar("Overlay", self)
@@ -245,6 +263,12 @@ class MainWindow(QMainWindow):
     def _show_error(self, title: str, error: ViewerError) -> None:
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
+
+    def _step_alpha(self, percent: int) -> None:
+        self.alpha_slider.setValue(self.alpha_slider.value() + percent)
+
+    def _on_zoom_changed(self, scale: float) -> None:
+        self.zoom_label.setText(f" {scale * 100:.0f} % ")
 
     def _on_export_triggered(self) -> None:
         if self.segmentation is None:
