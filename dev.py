@@ -3,7 +3,7 @@
 
     python3 dev.py run [ARGS...]   # install into .venv, open the app (bundled sample)
     python3 dev.py test [ARGS...]  # install with test extras into .venv, run pytest
-    python3 dev.py bench [ARGS...] # run the benchmarks in benchmarks/
+    python3 dev.py bench [render|canvas] [ARGS...]  # run the benchmarks in benchmarks/
 
 The virtual environment lives in ``.venv`` beside this file; it is
 (re)installed only when ``pyproject.toml`` changes.
@@ -34,7 +34,15 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return call([str(PYTHON), "-m", "viewer", *rest])
     if command == "bench":
-        return call([str(PYTHON), "-m", "benchmarks.render", *rest])
+        # `bench` runs both; `bench canvas ...` or `bench render ...` runs one.
+        names = ["render", "canvas"]
+        if rest and rest[0] in names:
+            names, rest = [rest[0]], rest[1:]
+        for name in names:
+            code = call([str(PYTHON), "-m", f"benchmarks.{name}", *rest])
+            if code:
+                return code
+        return 0
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     return call([str(PYTHON), "-m", "pytest", *rest], env=env)
 

@@ -13,3 +13,11 @@ def test_benchmark_smoke_run_checks_correctness_and_reports(tmp_path, capsys):
     data = json.loads(out.read_text())
     goals = {check["goal"] for check in data["targets"]}
     assert {"G9", "G11", "G12"} <= goals
+
+
+def test_canvas_benchmark_smoke_run(qapp, capsys):
+    from benchmarks import canvas
+
+    assert canvas.main(["--sizes", "64x48", "--rounds", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "alpha repaint" in printed and "recolour u16" in printed

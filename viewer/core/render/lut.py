@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
+from itertools import chain
 
 import numpy as np
 
@@ -57,10 +58,14 @@ def build_lut(table: SegmentTable, size: int | None = None, *, order: str = "rgb
     """
     size = max(int(size or 0), table.max_id() + 1)
     rgba = np.zeros((size + 1, 4), np.uint8)
-    for seg in table:
-        if seg.visible:
-            rgba[seg.id, :3] = seg.color
-            rgba[seg.id, 3] = alpha
+    # One pass over the rows into arrays, then vectorised stores: a per-row numpy
+    # store costs ~0.6 us, 3 ms for a 5,000-instance map on every recolour.
+    visible = [seg for seg in table if seg.visible]
+    if visible:
+        ids = np.fromiter((seg.id for seg in visible), np.int64, len(visible))
+        colors = chain.from_iterable(seg.color for seg in visible)
+        rgba[ids, :3] = np.fromiter(colors, np.uint8, 3 * len(visible)).reshape(-1, 3)
+        rgba[ids, 3] = alpha
     _apply_selection(rgba, selected, Selection(selection), dim)
     return pack(rgba, order=order, premultiplied=premultiplied)
 

@@ -91,7 +91,10 @@ def render_overlay(seg: Segmentation, settings: RenderSettings = RenderSettings(
     OverlayLayers
         Arrays of shape (H, W, 4), uint8.
     """
-    lut = build_lut(seg.table, int(seg.labels.max(initial=0)) + 1, order=order,
+    # The table covers every id in the map (Segmentation.refresh_stats adds missing
+    # rows), and colorize clips larger ids to the transparent last entry, so no
+    # labels.max() pass over the frame is needed here.
+    lut = build_lut(seg.table, order=order,
                     premultiplied=premultiplied, selected=settings.selected,
                     selection=settings.selection, dim=settings.dim)
     fill = outline = None
