@@ -25,12 +25,14 @@ from viewer.core.export import ExportResult, export
 from viewer.core.formats.registry import FORMATS, read_mask
 from viewer.core.images import read_image
 from viewer.core.render import Mode, RenderSettings, render_overlay
+from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.export_dialog import ExportChoice, ExportDialog
 from viewer.gui.legend_panel import LegendPanel
+from viewer.gui.segments_panel import SegmentsPanel
 
 MODE_TITLES = {Mode.FILLED: "Filled", Mode.OUTLINE: "Outline", Mode.FILLED_OUTLINE: "Filled + outline"}
 
@@ -52,6 +54,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.legend = LegendPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
+        self.segments = SegmentsPanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segments)
+        self.segments.selection_changed.connect(self._on_segments_selected)
+        self.canvas.clicked.connect(self._on_canvas_clicked)
         self._build_menu()
         self._build_toolbar()
         self.hover_label = QLabel("")
@@ -183,6 +189,9 @@ class MainWindow(QMainWindow):
         if seg is not None:
             seg.table.changed.connect(self._on_table_changed)
         self.legend.set_segmentation(seg)
+        self.segments.set_segmentation(seg)
+        self.render_settings = self.render_settings.with_(selected=frozenset(),
+                                                          selection=Selection.NONE)
         self._rerender()
         self._update_title()
 
@@ -263,6 +272,23 @@ class MainWindow(QMainWindow):
     def _show_error(self, title: str, error: ViewerError) -> None:
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
+
+    def select_segments(self, ids) -> None:
+        """Highlight ``ids`` on the canvas (the others dimmed); empty clears it."""
+        ids = frozenset(int(i) for i in ids)
+        selection = Selection.HIGHLIGHT if ids else Selection.NONE
+        self.render_settings = self.render_settings.with_(selected=ids, selection=selection)
+        self._rerender()
+
+    def _on_segments_selected(self, ids) -> None:
+        self.select_segments(ids)
+
+    def _on_canvas_clicked(self, row: int, col: int) -> None:
+        # Clicking the canvas selects the segment there, in the panel too.
+        seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
+        ids = (seg.id,) if seg is not None and seg.visible else ()
+        self.segments.select_ids(ids)
+        self.select_segments(ids)
 
     def _step_alpha(self, percent: int) -> None:
         self.alpha_slider.setValue(self.alpha_slider.value() + percent)
