@@ -44,9 +44,18 @@ def canvas_group(width: int, height: int, rounds: int, budget: float) -> dict[st
     from viewer.core.segmentation import Kind, Segmentation
     from viewer.gui.canvas import CanvasWidget
 
+    class CountingCanvas(CanvasWidget):
+        """The real canvas, counting paint events so the benchmark knows it painted."""
+
+        paints = 0
+
+        def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+            super().paintEvent(event)
+            self.paints += 1
+
     app = _app()
     photo = photo_like(height, width)
-    canvas = _CountingCanvas()
+    canvas = CountingCanvas()
     canvas.resize(width, height)
     canvas.show()
     _wait_exposed(app, canvas)
@@ -101,25 +110,6 @@ def _wait_exposed(app, widget, seconds: float = 5.0) -> None:
             return
         time.sleep(0.01)
     raise RuntimeError("the canvas window was never exposed")
-
-
-def _counting_canvas_class():
-    from viewer.gui.canvas import CanvasWidget
-
-    class CountingCanvas(CanvasWidget):
-        """The real canvas, counting paint events so the benchmark knows it painted."""
-
-        paints = 0
-
-        def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
-            super().paintEvent(event)
-            self.paints += 1
-
-    return CountingCanvas
-
-
-def _CountingCanvas():  # noqa: N802 (a class factory used like a class)
-    return _counting_canvas_class()()
 
 
 def check(size_name: str, t: dict[str, float]) -> list[tuple[str, str, float, float, str]]:

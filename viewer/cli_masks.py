@@ -16,7 +16,7 @@ from viewer.core.errors import ViewerError
 from viewer.core.export import export
 from viewer.core.formats.common import image_size_of
 from viewer.core.formats.registry import FORMATS, find_reader, get_format, list_items, read_mask
-from viewer.core.metadata import segment_record
+from viewer.core.metadata import segment_records
 from viewer.core.segmentation import Segmentation
 
 EXIT_BAD_INPUT = 2
@@ -118,7 +118,7 @@ def _info_doc(seg: Segmentation, format_name: str, items: list[str]) -> dict:
         "width": seg.width,
         "height": seg.height,
         "kind": str(seg.kind),
-        "segments": [segment_record(seg, s) for s in seg.table],
+        "segments": segment_records(seg),
         "warnings": list(seg.provenance.details.get("warnings", [])),
     }
     if items:

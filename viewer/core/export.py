@@ -14,7 +14,7 @@ import numpy as np
 
 from viewer.core import metadata
 from viewer.core.errors import WriteError
-from viewer.core.formats.common import write_png
+from viewer.core.formats.common import overlap_losses, write_png
 from viewer.core.formats.names import SIDECAR_SUFFIX
 from viewer.core.formats.registry import get_format
 from viewer.core.segmentation import Segmentation
@@ -46,11 +46,8 @@ def losses(seg: Segmentation, format_name: str) -> list[str]:
     """Return what writing ``seg`` as ``format_name`` would lose."""
     spec = get_format(format_name)
     lost = spec.check_losses(seg)
-    covered = seg.covered_pixels() if seg.full_masks else 0
-    # Said once: some formats already explain their own overlap loss.
-    if covered and not spec.overlaps and not any("overlap" in line for line in lost):
-        lost.append(f"{covered:,} pixels where segments overlap keep only the top segment "
-                    f"({spec.name} holds one segment per pixel)")
+    if not spec.overlaps:
+        lost += [line for line in overlap_losses(seg, spec.name) if line not in lost]
     return lost
 
 

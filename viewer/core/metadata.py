@@ -20,6 +20,7 @@ import numpy as np
 from viewer import __version__, _paths
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
+from viewer.core.formats.common import load_json
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import Segmentation
 
@@ -27,8 +28,14 @@ SCHEMA_FILE = "segview-metadata.schema.json"
 SCHEMA_VERSION = 1
 
 
-def segment_record(seg: Segmentation, segment: Segment) -> dict[str, Any]:
-    """Return one segment as the schema's ``segment`` object."""
+def segment_record(seg: Segmentation, segment: Segment,
+                   written: Mapping[int, int] | None = None) -> dict[str, Any]:
+    """Return one segment as the schema's ``segment`` object.
+
+    ``written`` is ``seg.integer_values()``; pass it when recording many
+    segments, since computing it walks the whole table.
+    """
+    written = seg.integer_values() if written is None else written
     pixels = seg.height * seg.width
     value = segment.value
     record: dict[str, Any] = {
@@ -42,7 +49,7 @@ def segment_record(seg: Segmentation, segment: Segment) -> dict[str, Any]:
         "bbox": _xywh(segment.bbox),
         "score": _finite(segment.score),
         "source_values": [list(value) if isinstance(value, tuple) else value],
-        "value": int(seg.integer_values()[segment.id]),
+        "value": int(written[segment.id]),
         "visible": segment.visible,
         "void": segment.void,
     }
@@ -54,6 +61,12 @@ def segment_record(seg: Segmentation, segment: Segment) -> dict[str, Any]:
     if segment.attributes:
         record["attributes"] = _jsonable(dict(segment.attributes))
     return record
+
+
+def segment_records(seg: Segmentation) -> list[dict[str, Any]]:
+    """Every segment of ``seg`` as schema ``segment`` objects, in id order."""
+    written = seg.integer_values()
+    return [segment_record(seg, s, written) for s in seg.table]
 
 
 def build(seg: Segmentation, *, mask_files: Sequence[str | Path], format_name: str | None,
@@ -78,7 +91,7 @@ def build(seg: Segmentation, *, mask_files: Sequence[str | Path], format_name: s
     """
     doc = _header(seg, format_name, image, image_size, palette, lost)
     doc["mask_files"] = [str(Path(f).as_posix()) for f in mask_files]
-    doc["segments"] = [segment_record(seg, s) for s in seg.table]
+    doc["segments"] = segment_records(seg)
     return doc
 
 
@@ -97,7 +110,7 @@ def build_video(frames: Iterable[tuple[int, float | None, Segmentation, Sequence
             "frame": int(number),
             "timestamp_s": timestamp,
             "mask_files": [str(Path(f).as_posix()) for f in files],
-            "segments": [segment_record(seg, s) for s in seg.table],
+            "segments": segment_records(seg),
         })
     if first is None:
         raise WriteError("a video export needs at least one frame")
@@ -119,15 +132,7 @@ def write(path: str | Path, doc: Mapping[str, Any]) -> Path:
 def read(path: str | Path) -> dict[str, Any]:
     """Read and validate a metadata document."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                        path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReadError(f"cannot read: {exc}", path) from None
+    doc = load_json(path)
     problem = first_problem(doc)
     if problem:
         raise ReadError(f"not valid SegView metadata: {problem}", path)
@@ -170,14 +175,18 @@ def apply(seg: Segmentation, doc: Mapping[str, Any]) -> int:
 
 def first_problem(doc: Any) -> str | None:
     """Return the first schema violation as a sentence, or None when valid."""
-    import jsonschema  # imported here: only exports and tests pay for it
-
-    validator = jsonschema.Draft202012Validator(schema())
-    error = next(iter(sorted(validator.iter_errors(doc), key=lambda e: list(e.path))), None)
+    error = next(iter(sorted(_validator().iter_errors(doc), key=lambda e: list(e.path))), None)
     if error is None:
         return None
     where = "/".join(str(p) for p in error.absolute_path) or "top level"
     return f"{where}: {error.message}"
+
+
+@cache
+def _validator():
+    import jsonschema  # imported here: only exports, sidecar reads and tests pay for it
+
+    return jsonschema.Draft202012Validator(schema())
 
 
 @cache

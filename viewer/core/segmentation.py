@@ -247,8 +247,7 @@ class Segmentation:
         classes = [s.class_id for s in coloured]
         if not coloured or None in classes or len(set(classes)) != len(classes):
             return {}
-        taken = {v for k, v in int_values.items()}
-        if taken & set(classes):
+        if set(int_values.values()) & set(classes):
             return {}
         return {s.id: int(s.class_id) for s in coloured}
 

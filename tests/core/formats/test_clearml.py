@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from mask_compare import pixel_labels, same_partition  # tests/core/formats/mask_compare.py
 from PIL import Image
 
 from viewer.core.errors import ReadError
@@ -63,17 +64,6 @@ def colour_mask(path: Path) -> Path:
     """Background, person, cat and one colour no table lists."""
     rgb = np.array([[(0, 0, 0), PERSON, PERSON], [CAT, (9, 8, 7), (0, 0, 0)]], np.uint8)
     return write_png(path, rgb)
-
-
-def pixel_labels(seg: Segmentation) -> np.ndarray:
-    by_id = {s.id: s.label for s in seg.table}
-    lut = np.array([by_id.get(i, "") for i in range(int(seg.labels.max()) + 1)], dtype=object)
-    return lut[seg.labels]
-
-
-def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
-    pairs = np.unique(np.stack([a.ravel(), b.ravel()], axis=1).astype(np.int64), axis=0)
-    return len(pairs) == len(np.unique(a)) == len(np.unique(b))
 
 
 def test_roi_level_labels_in_both_spellings_and_multi_labels(tmp_path):

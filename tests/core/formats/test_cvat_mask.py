@@ -13,6 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from mask_compare import (  # tests/core/formats/mask_compare.py
+    pixel_labels,
+    same_partition,
+    semantic,
+)
 from PIL import Image
 
 from viewer.core.errors import ReadError, WriteError
@@ -27,23 +32,6 @@ LABELMAP = "# label:color_rgb:parts:actions\nbackground:0,0,0::\ntool:250,50,83:
 
 label_maps = hnp.arrays(np.uint8, st.tuples(st.integers(1, 8), st.integers(1, 8)),
                         elements=st.integers(0, 12))
-
-
-def semantic(values: np.ndarray) -> Segmentation:
-    names = {v: f"class{v}" for v in range(256)}
-    names[0] = "background"
-    return Segmentation.from_values(values, kind=Kind.SEMANTIC, names=names)
-
-
-def pixel_labels(seg: Segmentation) -> np.ndarray:
-    by_id = {s.id: s.label for s in seg.table}
-    lut = np.array([by_id.get(i, "") for i in range(int(seg.labels.max()) + 1)], dtype=object)
-    return lut[seg.labels]
-
-
-def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
-    pairs = np.unique(np.stack([a.ravel(), b.ravel()], axis=1).astype(np.int64), axis=0)
-    return len(pairs) == len(np.unique(a)) == len(np.unique(b))
 
 
 def export(root: Path, name: str, class_rgb, object_rgb=None, labelmap: str | None = LABELMAP):

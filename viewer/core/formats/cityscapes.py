@@ -309,12 +309,12 @@ def _instance_problem(s: Segment) -> str | None:
 
 # -- losses -------------------------------------------------------------------------
 def losses_label_ids(seg: Segmentation) -> list[str]:
-    """What a labelIds PNG cannot hold: other ids, other names, instances, overlaps."""
+    """What a labelIds PNG cannot hold: other ids, other names and instances."""
     return _common_losses(seg, _label_id, label_palette(), "label", 255)
 
 
 def losses_train_ids(seg: Segmentation) -> list[str]:
-    """What a labelTrainIds PNG cannot hold: other ids and names, instances, overlaps."""
+    """What a labelTrainIds PNG cannot hold: other ids and names, instances."""
     return _common_losses(seg, _train_id, train_palette(), "trainId", 255)
 
 
@@ -328,7 +328,6 @@ def losses_instance_ids(seg: Segmentation) -> list[str]:
     good = [s for s in seg.table if s not in bad]
     out += _merges(good, _instance_value)
     out += _name_losses(good, _label_id, label_palette(), "label")
-    out += _overlap_losses(seg)
     return out
 
 
@@ -342,7 +341,6 @@ def _common_losses(seg: Segmentation, value_of: Callable[[Segment], int | None],
     good = [s for s in seg.table if s not in bad]
     out += _merges(good, value_of)
     out += _name_losses(good, value_of, palette, table)
-    out += _overlap_losses(seg)
     return out
 
 
@@ -375,13 +373,6 @@ def _name_losses(segments: list[Segment], value_of: Callable[[Segment], int | No
                    + ", ".join(f"{s.label!r} -> {palette.name_of(value_of(s))!r}"
                                for s in renamed[:5]))
     return out
-
-
-def _overlap_losses(seg: Segmentation) -> list[str]:
-    covered = seg.covered_pixels()
-    if not covered:
-        return []
-    return [f"{len(seg.full_masks)} segments overlap others; {covered:,} covered pixels are lost"]
 
 
 def _brief(s: Segment) -> str:

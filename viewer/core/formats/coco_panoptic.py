@@ -40,13 +40,14 @@ from PIL import Image
 from viewer.core import stats
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
-from viewer.core.formats.coco_rle import first_token
+from viewer.core.formats.coco_rle import first_token, known_categories
 from viewer.core.formats.common import (
     MAX_JSON_BYTES,
     dump_json,
     fit_to_image,
     load_json,
     open_raster,
+    overlap_losses,
     resolve_reference,
     write_png,
 )
@@ -544,11 +545,7 @@ def _segment_of_value(seg: Segmentation, ids: np.ndarray, value: int) -> Segment
 
 
 def _write_categories(seg: Segmentation, ids: np.ndarray) -> tuple[dict[int, dict], dict[int, int]]:
-    categories: dict[int, dict] = {}
-    for cat in seg.provenance.details.get("categories") or []:
-        if isinstance(cat, dict) and isinstance(cat.get("id"), int):
-            categories[cat["id"]] = dict(cat)
-    by_name = {c.get("name"): k for k, c in categories.items()}
+    categories, by_name = known_categories(seg)
     category_of = {}
     for s in seg.table:
         if s.id >= ids.size or ids[s.id] == VOID:
@@ -579,11 +576,7 @@ def _image_record(seg: Segmentation, image_id: Any, file_name: str | None) -> di
 
 def losses(seg: Segmentation) -> list[str]:
     """What a panoptic PNG + JSON cannot hold of ``seg``."""
-    out = []
-    covered = seg.covered_pixels()
-    if covered:
-        out.append(f"{len(seg.full_masks)} segments overlap others; {covered:,} covered pixels "
-                   "are lost (a panoptic PNG has one id per pixel)")
+    out = overlap_losses(seg, NAME)
     values = [s for s in seg.table if isinstance(s.value, int) and not s.void]
     bad = [s for s in values if not 0 <= s.value <= MAX_ID]
     if bad:

@@ -600,13 +600,18 @@ def _image_record(seg: Segmentation, image_id: Any, file_name: str | None) -> di
     return record
 
 
-def _write_categories(seg: Segmentation) -> tuple[dict[int, dict], dict[int, int]]:
-    """Categories to write, and the category id of every instance segment."""
+def known_categories(seg: Segmentation) -> tuple[dict[int, dict], dict[str, int]]:
+    """The COCO categories a reader kept in the provenance, by id and by name."""
     categories: dict[int, dict] = {}
     for cat in seg.provenance.details.get("categories") or []:
         if isinstance(cat, dict) and isinstance(cat.get("id"), int):
             categories[cat["id"]] = dict(cat)
-    by_name = {c.get("name"): k for k, c in categories.items()}
+    return categories, {c.get("name"): k for k, c in categories.items()}
+
+
+def _write_categories(seg: Segmentation) -> tuple[dict[int, dict], dict[int, int]]:
+    """Categories to write, and the category id of every instance segment."""
+    categories, by_name = known_categories(seg)
     category_of = {}
     for segment in instance_segments(seg):
         cid = segment.class_id

@@ -357,6 +357,19 @@ def _upscale_full_mask(full: FullMask, shape: tuple[int, int], width: int,
     return FullMask(box, big[box[0]:box[2], box[1]:box[3]])
 
 
+def overlap_losses(seg: Segmentation, format_name: str) -> list[str]:
+    """The loss of covered pixels when a one-segment-per-pixel format writes overlaps.
+
+    One sentence for every format (and for :func:`viewer.core.export.losses`),
+    so that a loss reported twice reads the same and is said once.
+    """
+    covered = seg.covered_pixels() if seg.full_masks else 0
+    if not covered:
+        return []
+    return [f"{len(seg.full_masks)} segments overlap others; {covered:,} covered pixels are "
+            f"lost ({format_name} holds one segment per pixel)"]
+
+
 def check_same_size(mask_size: tuple[int, int], image_size: tuple[int, int], path: Path) -> None:
     """Raise when a mask (W, H) does not match its image (W, H)."""
     if tuple(mask_size) != tuple(image_size):

@@ -16,9 +16,8 @@ import numpy as np
 from PIL import Image
 
 from viewer.core.errors import WriteError
-from viewer.core.fileio import atomic_open
 from viewer.core.formats.base import FormatSpec
-from viewer.core.formats.common import read_index_png
+from viewer.core.formats.common import read_index_png, write_png
 from viewer.core.formats.names import read_names_beside
 from viewer.core.palettes import Palette, PaletteEntry, builtin_palette
 from viewer.core.segmentation import Kind, Provenance, Segmentation
@@ -78,18 +77,13 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
         raise WriteError(f"PNG index masks hold values 0..65535; this mask has {low}..{high} "
                          "(use .npy to keep them)", path)
     if high <= 255:
-        img = Image.fromarray(values.astype(np.uint8), mode="L").convert("P")
-        img.putpalette(_plte(seg))
-    else:
-        img = Image.fromarray(values.astype(np.uint16))
-    with atomic_open(path) as handle:
-        img.save(handle, format="PNG")
-    return [path]
+        return [write_png(path, values.astype(np.uint8), palette=_plte(seg))]
+    return [write_png(path, values.astype(np.uint16))]
 
 
 def losses(seg: Segmentation) -> list[str]:
     """What an index PNG cannot hold: negative values (except -1 as 255) and values above 65,535."""
-    values = [s.value for s in seg.table if isinstance(s.value, int)]
+    values = list(seg.integer_values().values())
     if not values:
         return []
     low, high = min(values), max(values)
@@ -144,13 +138,13 @@ def _looks_binary(values: np.ndarray) -> bool:
     return used <= {0, 1} or used <= {0, 255}
 
 
-def _plte(seg: Segmentation) -> list[int]:
+def _plte(seg: Segmentation) -> np.ndarray:
+    """VOC colours, overridden by each segment's colour at the value it is written as."""
     colors = builtin_palette("voc").colors(256)
-    for s in seg.table:
-        value = s.value
-        if isinstance(value, int) and 0 <= value <= 255:
-            colors[value] = s.color
-    return colors.reshape(-1).tolist()
+    for seg_id, value in seg.integer_values().items():
+        if 0 <= value <= 255:
+            colors[value] = seg.table[seg_id].color
+    return colors
 
 
 FORMAT = FormatSpec(

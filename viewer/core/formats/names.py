@@ -6,13 +6,13 @@
   so ``_background_`` on the next line is 0.
 - ``labelmap.txt``: CVAT/VOC ``name:R,G,B:parts:actions`` lines (``#`` comments),
   line i = value i.
-- our own metadata JSON, ``<mask stem>.segview.json``: the names by source value.
+
+Our own metadata JSON, ``<mask stem>.segview.json``, is located here
+(:func:`sidecar_path`) and applied by ``registry.read_mask``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 from pathlib import Path
 
 from viewer.core.errors import ReadError
@@ -35,14 +35,11 @@ def sidecar_path(mask_path: Path) -> Path | None:
 
 
 def read_names_beside(mask_path: Path) -> dict[int, str]:
-    """Return ``{value: name}`` from the first side file found, or ``{}``."""
-    sidecar = sidecar_path(mask_path)
-    if sidecar is not None:
-        # A damaged sidecar is reported by registry.read_mask; fall back to the text files.
-        with contextlib.suppress(ReadError):
-            names = names_from_sidecar(sidecar)
-            if names:
-                return names
+    """Return ``{value: name}`` from the first text side file found, or ``{}``.
+
+    Our own metadata JSON is not read here: :func:`registry.read_mask` applies
+    it to every format once the mask is read (labels, colours, visibility).
+    """
     for folder in (mask_path.parent, mask_path.parent.parent):
         for name in PLAIN_FILES:
             if (folder / name).is_file():
@@ -52,26 +49,6 @@ def read_names_beside(mask_path: Path) -> dict[int, str]:
         if (folder / "labels.txt").is_file():
             return _labelme_labels(folder / "labels.txt")
     return {}
-
-
-def names_from_sidecar(path: Path) -> dict[int, str]:
-    """Names by source value from our metadata JSON (empty when it has none)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReadError(f"cannot read the SegView metadata beside the mask: {exc}", path) from None
-    names: dict[int, str] = {}
-    for segment in data.get("segments", []) if isinstance(data, dict) else []:
-        label = segment.get("label")
-        values = segment.get("source_values") or []
-        written = segment.get("value")
-        if not label:
-            continue
-        if isinstance(written, int):
-            names.setdefault(written, label)
-        if len(values) == 1 and isinstance(values[0], int):
-            names[values[0]] = label
-    return names
 
 
 def read_labelmap_names(path: Path) -> dict[int, str]:

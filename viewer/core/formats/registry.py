@@ -54,10 +54,12 @@ def find_reader(path: str | Path) -> FormatSpec:
     path = Path(path)
     if not path.exists():
         raise ReadError("file not found", path)
-    candidates = [f for f in FORMATS if f.read is not None and f.accepts(path)]
-    if not candidates:
-        raise ReadError("no registered format reads this file (segview formats lists them)", path)
-    return max(candidates, key=lambda f: f.priority)
+    # Highest priority first, and stop at the first that accepts: some sniffers
+    # decode the file (a colour check), so lower ones should not run needlessly.
+    for spec in sorted(FORMATS, key=lambda f: -f.priority):
+        if spec.read is not None and spec.accepts(path):
+            return spec
+    raise ReadError("no registered format reads this file (segview formats lists them)", path)
 
 
 def read_mask(path: str | Path, format_name: str | None = None, *, item: str | None = None,
