@@ -1,4 +1,4 @@
-"""Command line: ``segview [IMAGE] [--mask MASK]`` opens the window.
+"""Command line: ``segview [IMAGE | FOLDER] [--mask MASK]`` opens the window.
 
 Subcommands run headless on the core and never import Qt; only the GUI path
 imports :mod:`viewer.gui`, inside the function that needs it.
@@ -47,8 +47,12 @@ def _gui_parser() -> argparse.ArgumentParser:
         epilog="Subcommands: " + (", ".join(sorted(SUBCOMMANDS)) or "none yet"),
     )
     parser.add_argument("--version", action="version", version=f"segview {__version__}")
-    parser.add_argument("image", nargs="?", help="image to open (default: the bundled sample)")
+    parser.add_argument("image", nargs="?", metavar="PATH",
+                        help="image or folder to open (default: the bundled sample); "
+                             "an image's mask is found by its name when --mask is not given")
     parser.add_argument("--mask", help="mask to overlay on the image")
+    parser.add_argument("--theme", choices=("system", "light", "dark"),
+                        help="colour theme for this run (default: the saved setting)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save a screenshot of the window once shown, then quit")
     return parser
@@ -58,7 +62,7 @@ def _gui(argv: Sequence[str]) -> int:
     args = _gui_parser().parse_args(argv)
     from viewer.gui.app import run
 
-    return run(image=args.image, mask=args.mask, screenshot=args.screenshot)
+    return run(path=args.image, mask=args.mask, screenshot=args.screenshot, theme=args.theme)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ def test_table_edit_recolours_the_canvas(window):
 def test_hover_readout(window, qtbot):
     row, col = (int(v) for v in np.argwhere(window.segmentation.labels == 15)[5000])
     rect = window.canvas.image_rect()
-    point = QPointF(rect.x() + (col + 0.5) * rect.width() / 512, rect.y() + (row + 0.5) * rect.height() / 512)
+    point = QPointF(rect.x() + (col + 0.5) * rect.width() / 512,
+                    rect.y() + (row + 0.5) * rect.height() / 512)
     with qtbot.waitSignal(window.canvas.hovered) as blocker:
         qtbot.mouseMove(window.canvas, QPoint(int(point.x()), int(point.y())))
     hovered_row, hovered_col = blocker.args
@@ -88,7 +89,7 @@ def test_hover_readout(window, qtbot):
     assert f"x {hovered_col}, y {hovered_row}" in text
     label = window.segmentation.segment_at(hovered_row, hovered_col).label
     assert label in text
-    window._on_canvas_hovered(-1, -1)
+    window.canvas.hovered.emit(-1, -1)
     assert window.hover_label.text() == ""
 
 
@@ -117,9 +118,9 @@ def test_smaller_mask_is_upscaled_and_the_window_says_so(window, tmp_path):
 
 
 def test_open_mask_dialog_offers_every_registered_extension():
-    from viewer.gui.main_window import _mask_filter
+    from viewer.gui.dialogs import mask_filter
 
-    text = _mask_filter()
+    text = mask_filter()
     for ext in ("*.png", "*.npy", "*.json", "*.bin", "*.jpg"):
         assert ext in text
 

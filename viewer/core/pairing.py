@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,13 +171,30 @@ def pair_folder(folder: str | Path) -> list[Item]:
     ReadError
         When ``folder`` or one of its subfolders cannot be listed.
     """
+    steps = pair_folder_steps(folder)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def pair_folder_steps(folder: str | Path) -> Generator[int, None, list[Item]]:
+    """:func:`pair_folder` as a generator: yields the number of folders listed so far.
+
+    A worker runs it so that a folder on a slow disk can be cancelled between
+    two folders; the list of items is the generator's return value.
+    """
     root = Path(folder)
     listings = _Listings()
     candidates: list[Path] = []
     stack = [root]
+    scanned = 0
     while stack:
         directory = stack.pop()
         listing = listings.scan(directory, required=True)
+        scanned += 1
+        yield scanned
         stack.extend(d for name, d in listing.dirs.items()
                      if not name.startswith(".") and not is_mask_folder(name))
         candidates.extend(p for p in listing.all_files if _is_image_name(p.name))

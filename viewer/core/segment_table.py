@@ -175,6 +175,19 @@ class SegmentTable:
         """Return the ids of every segment of ``class_id``."""
         return tuple(s.id for s in self if s.class_id == class_id)
 
+    def class_mates(self, seg_id: int) -> tuple[int, ...]:
+        """Return the ids of the segments of ``seg_id``'s class, itself included.
+
+        The class is the class id when known, else the label (instance masks
+        named "car" with no class number), else the segment is alone.
+        """
+        seg = self[seg_id]
+        if seg.class_id is not None:
+            return self.ids_of_class(seg.class_id)
+        if seg.label:
+            return tuple(s.id for s in self if s.class_id is None and s.label == seg.label)
+        return (seg.id,)
+
     def copy(self) -> SegmentTable:
         """Return an independent table with the same rows and no subscribers."""
         return SegmentTable(self)

@@ -10,9 +10,12 @@ from viewer.core.errors import SettingsError
 from viewer.core.settings import Settings, load_settings
 
 
-def run(image: str | None = None, mask: str | None = None, screenshot: str | None = None) -> int:
-    """Open the main window on ``image`` (default: the bundled sample); return the exit code."""
-    from PySide6.QtCore import QTimer
+def run(path: str | None = None, mask: str | None = None, screenshot: str | None = None,
+        theme: str | None = None) -> int:
+    """Open the main window on ``path`` (an image or a folder; default: the bundled sample).
+
+    Returns the exit code.
+    """
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from viewer.gui.main_window import MainWindow
@@ -21,15 +24,18 @@ def run(image: str | None = None, mask: str | None = None, screenshot: str | Non
     app.setApplicationName("SegView")
     app.setOrganizationName("SegView")
     settings, problem = _settings()
+    if theme is not None:
+        settings = settings.replace(theme=theme)
     window = MainWindow(settings)
-    if image is None:
-        image, mask = str(_paths.sample_image()), str(_paths.sample_mask())
+    window.state.restore_layout(window)
     window.show()
     if problem is not None:
         QMessageBox.warning(window, "Settings ignored", f"{problem}\n\nUsing the defaults.")
-    window.open_image(image, mask)
+    if path is None:
+        path, mask = str(_paths.sample_image()), str(_paths.sample_mask())
+    window.open_path(path, mask)
     if screenshot:
-        QTimer.singleShot(700, lambda: _save_screenshot(window, Path(screenshot), app))
+        _screenshot_when_loaded(window, Path(screenshot), app)
     return app.exec()
 
 
@@ -40,6 +46,20 @@ def _settings() -> tuple[Settings, SettingsError | None]:
         return Settings(), exc
 
 
-def _save_screenshot(window, path: Path, app) -> None:
-    window.grab().save(str(path))
-    app.quit()
+def _screenshot_when_loaded(window, path: Path, app) -> None:
+    """Save ``window`` to ``path`` once nothing is loading any more, then quit."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer(window)
+    ticks = []
+
+    def check() -> None:
+        ticks.append(1)
+        # A folder loads in two steps (scan, then the first image): wait for quiet.
+        if window.loading and len(ticks) < 600:
+            return
+        timer.stop()
+        QTimer.singleShot(400, lambda: (window.grab().save(str(path)), app.quit()))
+
+    timer.timeout.connect(check)
+    timer.start(50)

@@ -17,6 +17,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from viewer.gui.qimage import base_image, wrap_premultiplied
 
+EMPTY_TEXT = ("No image open\n\n"
+              "Open an image (Ctrl+O) or a folder (Ctrl+Shift+O),\n"
+              "or drop images, masks or a folder here.\n\n"
+              "F1 lists the keyboard shortcuts.")
+
 
 class CanvasWidget(QWidget):
     """Shows one photo with overlay layers on top.
@@ -190,8 +195,7 @@ class CanvasWidget(QWidget):
         painter = QPainter(self)
         if self._base is None:
             painter.setPen(QColor(200, 200, 200))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
-                             "No image open.\nUse File > Open image… or drop a file here.")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_TEXT)
             return
         rect, scale = self.image_rect(), self.scale()
         # Draw only the visible part: at high zoom a 4K image is mostly off-screen.

@@ -1,4 +1,4 @@
-"""The main window: canvas in the middle, overlay controls on a toolbar."""
+"""The main window: canvas in the middle, panels around it, loading in workers."""
 
 from __future__ import annotations
 
@@ -6,158 +6,254 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSlider,
-    QToolBar,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
 
 from viewer import __version__
+from viewer.core.browse import ItemList
 from viewer.core.errors import ViewerError
 from viewer.core.export import ExportResult, export
-from viewer.core.formats.registry import FORMATS, read_mask
-from viewer.core.images import read_image
+from viewer.core.formats.registry import read_mask
 from viewer.core.render import Mode, RenderSettings, render_overlay
 from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
+from viewer.core.tasks import Loaded, drain, load_image, scan_folder
+from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
-from viewer.gui.export_dialog import ExportChoice, ExportDialog
+from viewer.gui.export_dialog import ExportChoice
 from viewer.gui.legend_panel import LegendPanel
+from viewer.gui.menus import build_menus, build_overlay_toolbar
+from viewer.gui.navigation_bar import NavigationBar
 from viewer.gui.segments_panel import SegmentsPanel
-
-MODE_TITLES = {Mode.FILLED: "Filled", Mode.OUTLINE: "Outline", Mode.FILLED_OUTLINE: "Filled + outline"}
+from viewer.gui.window_state import WindowState
+from viewer.gui.workers import TaskHandle, TaskProgress, run_task
 
 
 class MainWindow(QMainWindow):
-    """Shows one image and its segmentation."""
+    """Shows one image and its segmentation, or walks through a folder of them."""
 
-    def __init__(self, settings: Settings | None = None, parent: QWidget | None = None):
+    def __init__(self, settings: Settings | None = None, state: WindowState | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.settings = settings or Settings()
+        self.state = state or WindowState()
         self.image: np.ndarray | None = None
         self.segmentation: Segmentation | None = None
         self.image_path: Path | None = None
+        self.mask_path: Path | None = None
+        self.items: ItemList | None = None
         self.last_export: ExportChoice | None = None
+        self._loading: TaskHandle | None = None
         self.render_settings = RenderSettings(mode=Mode(self.settings.render_mode),
                                               thickness=self.settings.outline_thickness)
         self.canvas = CanvasWidget(self)
         self.canvas.set_alpha(self.settings.overlay_alpha)
         self.setCentralWidget(self.canvas)
-        self.legend = LegendPanel(self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.legend)
-        self.segments = SegmentsPanel(self)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segments)
-        self.segments.selection_changed.connect(self._on_segments_selected)
-        self.canvas.clicked.connect(self._on_canvas_clicked)
-        self._build_menu()
-        self._build_toolbar()
-        self.hover_label = QLabel("")
-        self.statusBar().addWidget(self.hover_label, 1)
-        self.zoom_label = QLabel(self)
-        self.statusBar().addPermanentWidget(self.zoom_label)
-        self.canvas.zoom_changed.connect(self._on_zoom_changed)
-        self.canvas.hovered.connect(self._on_canvas_hovered)
+        self._build_docks()
+        build_menus(self)
+        self.addToolBar(build_overlay_toolbar(self))
+        self.navigation = NavigationBar(self.previous_action, self.next_action, self)
+        self.addToolBar(self.navigation)
+        self.navigation.mask_chosen.connect(self._on_mask_chosen)
+        self._build_status_bar()
+        self._connect()
         self.setAcceptDrops(True)
-        self.resize(1200, 800)
-        self._update_title()
+        self.resize(1280, 820)
+        self._update_actions()
 
     # -- building ------------------------------------------------------------
-    def _build_menu(self) -> None:
-        menu = self.menuBar().addMenu("&File")
-        self.open_image_action = self._action("Open &image…", QKeySequence.StandardKey.Open,
-                                              self._on_open_image_triggered)
-        self.open_mask_action = self._action("Open &mask…", "Ctrl+M", self._on_open_mask_triggered)
-        self.export_action = self._action("&Export mask…", "Ctrl+E", self._on_export_triggered)
-        self.export_action.setEnabled(False)
-        quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
-        for action in (self.open_image_action, self.open_mask_action, self.export_action,
-                       quit_action):
-            menu.addAction(action)
-        view = self.menuBar().addMenu("&View")
-        self.overlay_action = self._action("Show &overlay", "O", self.canvas.set_overlay_visible)
-        self.overlay_action.setCheckable(True)
-        self.overlay_action.setChecked(True)
-        view.addAction(self.overlay_action)
-        view.addSeparator()
-        self.zoom_fit_action = self._action("Zoom to &fit", "F", self.canvas.zoom_to_fit)
-        self.zoom_actual_action = self._action("&Actual pixels (1:1)", "1",
-                                               lambda: self.canvas.set_zoom(1.0))
-        self.zoom_in_action = self._action("Zoom &in", "+", lambda: self.canvas.zoom_by(1.25))
-        self.zoom_out_action = self._action("Zoom &out", "-", lambda: self.canvas.zoom_by(0.8))
-        self.alpha_up_action = self._action("More opaque overlay", "]", lambda: self._step_alpha(10))
-        self.alpha_down_action = self._action("More transparent overlay", "[",
-                                              lambda: self._step_alpha(-10))
-        for action in (self.zoom_fit_action, self.zoom_actual_action, self.zoom_in_action,
-                       self.zoom_out_action, None, self.alpha_up_action, self.alpha_down_action):
-            if action is None:
-                view.addSeparator()
-            else:
-                view.addAction(action)
+    def _build_docks(self) -> None:
+        self.legend = LegendPanel(self)
+        self.segments = SegmentsPanel(self)
+        for dock in (self.legend, self.segments):
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
-    def _build_toolbar(self) -> None:
-        bar = QToolBar("Overlay", self)
-        bar.setObjectName("overlay_toolbar")
-        self.addToolBar(bar)
-        bar.addAction(self.overlay_action)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Alpha "))
-        self.alpha_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.alpha_slider.setRange(0, 100)
-        self.alpha_slider.setFixedWidth(180)
-        self.alpha_slider.setValue(round(self.canvas.alpha * 100))
+    def _build_status_bar(self) -> None:
+        self.hover_label = QLabel("")
+        self.statusBar().addWidget(self.hover_label, 1)
+        self.progress = TaskProgress(self)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.zoom_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        for dock in (self.legend, self.segments):
+            self.panels_menu.addAction(dock.toggleViewAction())
+        self.segments.selection_changed.connect(self.select_segments)
+        self.canvas.clicked.connect(self._on_canvas_clicked)
+        self.canvas.zoom_changed.connect(
+            lambda scale: self.zoom_label.setText(f" {scale * 100:.0f} % "))
+        self.canvas.hovered.connect(
+            lambda row, col: self.hover_label.setText(self._describe_pixel(row, col)))
         self.alpha_slider.valueChanged.connect(self._on_alpha_slider_changed)
-        bar.addWidget(self.alpha_slider)
-        self.alpha_label = QLabel(f" {self.alpha_slider.value():3d} % ")
-        bar.addWidget(self.alpha_label)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Mode "))
-        self.mode_combo = QComboBox(self)
-        for mode, title in MODE_TITLES.items():
-            self.mode_combo.addItem(title, mode)
-        self.mode_combo.setCurrentIndex(list(MODE_TITLES).index(self.render_settings.mode))
         self.mode_combo.currentIndexChanged.connect(self._on_mode_combo_changed)
-        bar.addWidget(self.mode_combo)
-
-    def _action(self, text, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        return action
 
     # -- opening -------------------------------------------------------------
+    def open_path(self, path: str | Path, mask: str | Path | None = None) -> TaskHandle:
+        """Open a folder, or an image (with ``mask``, or the mask found beside it), in a worker."""
+        path = Path(path)
+        if path.is_dir():
+            return self.open_folder(path)
+        return self.load_image(path, mask, find_mask=mask is None)
+
     def open_image(self, path: str | Path, mask: str | Path | None = None) -> bool:
-        """Open a photo (and optionally its mask); report problems in a dialog."""
+        """Open a photo (and optionally its mask) now, on this thread; errors go to a dialog.
+
+        For scripts and tests; the menus use :meth:`load_image`, which never blocks.
+        """
         try:
-            image = read_image(path)
-            seg = _read_mask_for(image, mask) if mask is not None else None
+            loaded = drain(load_image(path, mask))
         except ViewerError as exc:
             self._show_error("Cannot open", exc)
             return False
-        self.image, self.image_path = image, Path(path)
-        self.canvas.set_image(image)
-        self.set_segmentation(seg)
-        self._show_warnings(seg)
+        self.items = None
+        self._show_loaded(loaded)
         return True
+
+    def load_image(self, path: str | Path, mask: str | Path | None = None, *,
+                   find_mask: bool = False) -> TaskHandle:
+        """Open a photo and its mask in a worker; the window stays responsive."""
+        self.items = None
+        if mask is None and find_mask:
+            mask = _first_mask(path)
+        return self._load(path, mask, mask_required=not find_mask)
+
+    def open_folder(self, folder: str | Path) -> TaskHandle:
+        """List a folder's images with their masks (in a worker), then show the first."""
+        folder = Path(folder)
+
+        def done(items) -> None:
+            self.items = ItemList(folder, items)
+            self._remember(folder)
+            if not items:
+                self._clear()
+                self.navigation.show_position(self.items)
+                self.statusBar().showMessage(f"No images in {folder}", 10000)
+            else:
+                self.go_to_item(0)
+            self._update_actions()
+
+        return self._start(scan_folder(folder), f"Scanning {folder.name}", done,
+                           lambda exc: self._show_error("Cannot open folder", exc))
 
     def open_mask(self, path: str | Path) -> bool:
         """Overlay a mask on the open photo; it must have the photo's size."""
         try:
-            seg = _read_mask_for(self.image, path)
+            seg = read_mask(path, image_size=self._image_size())
         except ViewerError as exc:
             self._show_error("Cannot open mask", exc)
             return False
+        self.mask_path = Path(path)
         self.set_segmentation(seg)
         self._show_warnings(seg)
         return True
+
+    def step_item(self, delta: int) -> TaskHandle | None:
+        """Show the item ``delta`` places away in the opened folder."""
+        if self.items is None or self.items.target(delta) is None:
+            return None
+        return self.go_to_item(self.items.index + delta)
+
+    def go_to_item(self, index: int, mask_index: int = 0) -> TaskHandle | None:
+        """Show item ``index`` of the opened folder (negative counts from the end)."""
+        if self.items is None or not self.items.items:
+            return None
+        item = self.items.go_to(index)
+        # The indicator moves at once, so holding the key skims through quickly.
+        self.navigation.show_position(self.items, mask_index)
+        self._update_actions()
+        mask = item.masks[mask_index] if item.masks else None
+        return self._load(item.image, mask, mask_required=False)
+
+    def _load(self, image, mask, *, mask_required: bool) -> TaskHandle:
+        name = Path(image).name
+        return self._start(load_image(image, mask, mask_required=mask_required),
+                           f"Opening {name}", self._show_loaded,
+                           lambda exc: self._show_error("Cannot open", exc))
+
+    def _start(self, task, title, on_done, on_error) -> TaskHandle:
+        # One load at a time: a newer request (the next image) replaces an older one.
+        if self._loading is not None:
+            self._loading.cancel()
+        handle = run_task(task, title=title, on_done=on_done, on_error=on_error, parent=self)
+        handle.ended.connect(lambda: self._on_load_ended(handle))
+        self._loading = handle
+        self.progress.track(handle)
+        return handle
+
+    def _on_load_ended(self, handle: TaskHandle) -> None:
+        if handle is self._loading:
+            self._loading = None
+
+    @property
+    def loading(self) -> bool:
+        """True while an image or folder is being read."""
+        return self._loading is not None
+
+    def _show_loaded(self, loaded: Loaded) -> None:
+        self.image, self.image_path, self.mask_path = (loaded.image, loaded.image_path,
+                                                       loaded.mask_path)
+        self.canvas.set_image(loaded.image)  # same size: the view stays
+        self.set_segmentation(loaded.segmentation)
+        if self.items is None:
+            self._remember(loaded.image_path)
+        if loaded.mask_error is not None:
+            self.statusBar().showMessage(f"Mask not shown: {loaded.mask_error}", 15000)
+        else:
+            self._show_warnings(loaded.segmentation)
+        self._update_actions()
+
+    def _clear(self) -> None:
+        self.image = self.image_path = self.mask_path = None
+        self.canvas.set_image(None)
+        self.set_segmentation(None)
+
+    # -- the segmentation ----------------------------------------------------
+    def set_segmentation(self, seg: Segmentation | None) -> None:
+        """Show ``seg`` over the photo (None removes the overlay)."""
+        if self.segmentation is not None:
+            self.segmentation.table.changed.disconnect(self._on_table_changed)
+        self.segmentation = seg
+        if seg is not None:
+            seg.table.changed.connect(self._on_table_changed)
+        for panel in (self.legend, self.segments):
+            panel.set_segmentation(seg)
+        self.render_settings = self.render_settings.with_(selected=frozenset(),
+                                                          selection=Selection.NONE)
+        self._rerender()
+        self._update_actions()
+
+    def select_segments(self, ids) -> None:
+        """Highlight ``ids`` on the canvas (the others dimmed, or hidden when isolating)."""
+        ids = frozenset(int(i) for i in ids)
+        selection = Selection.NONE
+        if ids:
+            isolate = self.isolate_action.isChecked()
+            selection = Selection.ISOLATE if isolate else Selection.HIGHLIGHT
+        self.render_settings = self.render_settings.with_(selected=ids, selection=selection)
+        self._rerender()
+        self._update_actions()
+
+    def set_isolate(self, isolate: bool) -> None:
+        """Show only the selected segments (True) or highlight them (False)."""
+        self.isolate_action.setChecked(isolate)
+        self.select_segments(self.render_settings.selected)
+
+    def set_class_visible(self, seg_id: int, visible: bool) -> None:
+        """Show or hide every segment of ``seg_id``'s class, as one table change."""
+        self.segments.set_class_visible(seg_id, visible)
+
+    def zoom_to_selection(self) -> None:
+        """Fit the view to the selected segments' bounding box."""
+        seg = self.segmentation
+        boxes = [seg.table[i].bbox for i in self.render_settings.selected
+                 if seg is not None and i in seg.table and seg.table[i].bbox is not None]
+        if not boxes:
+            self.statusBar().showMessage("Select a segment first (click it or its row)", 5000)
+            return
+        r0, c0, r1, c1 = np.array(boxes).T
+        self.canvas.zoom_to_rect(int(r0.min()), int(c0.min()), int(r1.max()), int(c1.max()))
 
     def export_to(self, choice: ExportChoice) -> ExportResult | None:
         """Export the current mask as ``choice`` says; errors go to a dialog."""
@@ -180,21 +276,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Exported {written} files to {choice.folder}{lost}", 15000)
         return result
 
-    def set_segmentation(self, seg: Segmentation | None) -> None:
-        """Show ``seg`` over the photo (None removes the overlay)."""
-        self.export_action.setEnabled(seg is not None)
-        if self.segmentation is not None:
-            self.segmentation.table.changed.disconnect(self._on_table_changed)
-        self.segmentation = seg
-        if seg is not None:
-            seg.table.changed.connect(self._on_table_changed)
-        self.legend.set_segmentation(seg)
-        self.segments.set_segmentation(seg)
-        self.render_settings = self.render_settings.with_(selected=frozenset(),
-                                                          selection=Selection.NONE)
-        self._rerender()
-        self._update_title()
-
     # -- rendering -----------------------------------------------------------
     def _rerender(self) -> None:
         if self.segmentation is None:
@@ -203,6 +284,50 @@ class MainWindow(QMainWindow):
         layers = render_overlay(self.segmentation, self.render_settings,
                                 order="bgra", premultiplied=True)
         self.canvas.set_overlay(layers.fill, layers.outline)
+
+    def _on_table_changed(self, ids, fields) -> None:
+        self._rerender()
+
+    # -- user commands (menus, keys) -----------------------------------------
+    def choose_image(self) -> None:
+        path = dialogs.ask_open_file(self, "Open image", self._last_dir(), dialogs.IMAGE_FILTER)
+        if path:
+            self.load_image(path, find_mask=True)
+
+    def choose_folder(self) -> None:
+        folder = dialogs.ask_folder(self, "Open folder", self._last_dir())
+        if folder:
+            self.open_folder(folder)
+
+    def choose_mask(self) -> None:
+        path = dialogs.ask_open_file(self, "Open mask", self._last_dir(), dialogs.mask_filter())
+        if path:
+            self.open_mask(path)
+
+    def choose_export(self) -> None:
+        if self.segmentation is None:
+            return
+        stem = self.image_path.stem if self.image_path is not None else "mask"
+        choice = dialogs.ask_export(self, self.segmentation, stem, self.last_export)
+        if choice is not None:
+            self.export_to(choice)
+
+    def fill_recent_menu(self) -> None:
+        dialogs.fill_recent_menu(self.recent_menu, self.state.recent(), self.open_path,
+                                 self.state.clear_recent)
+
+    def step_alpha(self, percent: int) -> None:
+        self.alpha_slider.setValue(self.alpha_slider.value() + percent)
+
+    def cycle_mode(self) -> None:
+        self.mode_combo.setCurrentIndex((self.mode_combo.currentIndex() + 1)
+                                        % self.mode_combo.count())
+
+    def set_theme(self, theme: str) -> None:
+        self.settings = self.settings.replace(theme=theme)
+
+    def toggle_shortcuts(self) -> None:
+        pass
 
     # -- slots ---------------------------------------------------------------
     def _on_alpha_slider_changed(self, value: int) -> None:
@@ -213,31 +338,28 @@ class MainWindow(QMainWindow):
         self.render_settings = self.render_settings.with_(mode=self.mode_combo.itemData(index))
         self._rerender()
 
-    def _on_table_changed(self, ids, fields) -> None:
-        self._rerender()
+    def _on_canvas_clicked(self, row: int, col: int) -> None:
+        # Clicking the canvas selects the segment there, in the panel too.
+        seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
+        ids = (seg.id,) if seg is not None and seg.visible else ()
+        self.segments.select_ids(ids)
+        self.select_segments(ids)
 
-    def _on_canvas_hovered(self, row: int, col: int) -> None:
-        self.hover_label.setText(self._describe_pixel(row, col))
-
-    def _on_open_image_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open image", "", "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp)")
-        if path:
-            self.open_image(path)
-
-    def _on_open_mask_triggered(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open mask", "", _mask_filter())
-        if path:
-            self.open_mask(path)
+    def _on_mask_chosen(self, index: int) -> None:
+        if self.items is not None:
+            self.go_to_item(self.items.index, index)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """Remember the overlay choices for the next run."""
+        """Remember the overlay choices and the layout for the next run."""
+        if self._loading is not None:
+            self._loading.cancel()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
                                               render_mode=str(self.render_settings.mode))
         try:
             save_settings(self.settings)
         except ViewerError as exc:
             self.statusBar().showMessage(f"Settings not saved: {exc}", 5000)
+        self.state.save_layout(self)
         super().closeEvent(event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt override)
@@ -246,8 +368,17 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, event) -> None:  # noqa: N802 (Qt override)
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            self.open_image(paths[0], paths[1] if len(paths) > 1 else None)
+        self.open_dropped(paths)
+
+    def open_dropped(self, paths: list[Path]) -> None:
+        """Open what was dropped: a folder, an image (+ mask), or a mask for the open image."""
+        if not paths:
+            return
+        image, mask = dialogs.sort_dropped(paths, have_image=self.image is not None)
+        if image is None and mask is not None:
+            self.open_mask(mask)
+        elif image is not None:
+            self.open_path(image, mask)
 
     # -- helpers -------------------------------------------------------------
     def _describe_pixel(self, row: int, col: int) -> str:
@@ -273,37 +404,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
 
-    def select_segments(self, ids) -> None:
-        """Highlight ``ids`` on the canvas (the others dimmed); empty clears it."""
-        ids = frozenset(int(i) for i in ids)
-        selection = Selection.HIGHLIGHT if ids else Selection.NONE
-        self.render_settings = self.render_settings.with_(selected=ids, selection=selection)
-        self._rerender()
-
-    def _on_segments_selected(self, ids) -> None:
-        self.select_segments(ids)
-
-    def _on_canvas_clicked(self, row: int, col: int) -> None:
-        # Clicking the canvas selects the segment there, in the panel too.
-        seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
-        ids = (seg.id,) if seg is not None and seg.visible else ()
-        self.segments.select_ids(ids)
-        self.select_segments(ids)
-
-    def _step_alpha(self, percent: int) -> None:
-        self.alpha_slider.setValue(self.alpha_slider.value() + percent)
-
-    def _on_zoom_changed(self, scale: float) -> None:
-        self.zoom_label.setText(f" {scale * 100:.0f} % ")
-
-    def _on_export_triggered(self) -> None:
-        if self.segmentation is None:
-            return
-        stem = self.image_path.stem if self.image_path is not None else "mask"
-        dialog = ExportDialog(self.segmentation, stem, self.last_export, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.export_to(dialog.choice())
-
     def _image_size(self) -> tuple[int, int] | None:
         return None if self.image is None else (self.image.shape[1], self.image.shape[0])
 
@@ -314,19 +414,38 @@ class MainWindow(QMainWindow):
             more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
             self.statusBar().showMessage(f"{notes[0]}{more}", 15000)
 
-    def _update_title(self) -> None:
+    def _remember(self, path: Path) -> None:
+        self.state.add_recent(path, self.settings.recent_files_max)
+        self.state.set_value("last_dir", str(path if path.is_dir() else path.parent))
+
+    def _last_dir(self) -> str:
+        return str(self.state.value("last_dir", "") or "")
+
+    def _update_actions(self) -> None:
+        has_seg = self.segmentation is not None
+        self.export_action.setEnabled(has_seg)
+        self.open_mask_action.setEnabled(self.image is not None)
+        self.zoom_selection_action.setEnabled(bool(self.render_settings.selected))
+        in_folder = self.items is not None and len(self.items) > 0
+        for act, delta in ((self.previous_action, -1), (self.next_action, 1)):
+            act.setEnabled(in_folder and self.items.can_step(delta))
+        self.first_action.setEnabled(in_folder)
+        self.last_action.setEnabled(in_folder)
+        self.navigation.setVisible(self.items is not None)
+        if self.items is None:
+            self.navigation.show_position(None)
         name = self.image_path.name if self.image_path is not None else "no image"
-        self.setWindowTitle(f"{name} — SegView {__version__}")
+        where = f" [{self.items.position_text()}]" if in_folder else ""
+        self.setWindowTitle(f"{name}{where} — SegView {__version__}")
 
 
-def _read_mask_for(image: np.ndarray | None, path: str | Path) -> Segmentation:
-    """Read a mask for ``image``: a smaller one is upscaled (nearest), another size refused."""
-    if image is None:
-        return read_mask(path)
-    return read_mask(path, image_size=(image.shape[1], image.shape[0]))
+def _first_mask(image: str | Path) -> Path | None:
+    from viewer.core.pairing import pair_image
+
+    try:
+        masks = pair_image(image)
+    except ViewerError:
+        return None
+    return masks[0] if masks else None
 
 
-def _mask_filter() -> str:
-    """File-dialog filter with every extension a registered format reads."""
-    extensions = sorted({ext for spec in FORMATS if spec.read for ext in spec.extensions})
-    return f"Masks ({' '.join('*' + ext for ext in extensions)});;All files (*)"

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -82,6 +83,8 @@ class SegmentsPanel(QDockWidget):
         header.resizeSection(SWATCH, 44)  # checkbox + swatch, nothing more
         header.setSectionResizeMode(LABEL, QHeaderView.ResizeMode.Stretch)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
 
         self.show_all_button = QPushButton("Show all")
         self.show_all_button.clicked.connect(self.show_all)
@@ -158,6 +161,21 @@ class SegmentsPanel(QDockWidget):
         if changes:
             table.update_many(changes)
 
+    def set_class_visible(self, seg_id: int, visible: bool) -> None:
+        """Show or hide every segment of ``seg_id``'s class (one ``changed`` event)."""
+        table = self.model.table
+        if table is None or seg_id not in table:
+            return
+        table.update_many({i: {"visible": visible} for i in table.class_mates(seg_id)})
+
+    def show_only_class(self, seg_id: int) -> None:
+        """Hide every segment but those of ``seg_id``'s class."""
+        table = self.model.table
+        if table is None or seg_id not in table:
+            return
+        mates = set(table.class_mates(seg_id))
+        table.update_many({s.id: {"visible": s.id in mates} for s in table})
+
     def show_all(self) -> None:
         """Make every segment visible."""
         self.set_all_visible(True)
@@ -167,6 +185,22 @@ class SegmentsPanel(QDockWidget):
         self.set_all_visible(False)
 
     # -- slots ---------------------------------------------------------------
+    def _on_context_menu(self, point) -> None:
+        index = self.view.indexAt(point)
+        table = self.model.table
+        if not index.isValid() or table is None:
+            return
+        seg_id = self.model.id_at(self.proxy.mapToSource(index).row())
+        seg = table[seg_id]
+        name = seg.label or f"id {seg_id}"
+        menu = QMenu(self)
+        menu.addAction(f"Hide class “{name}”", lambda: self.set_class_visible(seg_id, False))
+        menu.addAction(f"Show class “{name}”", lambda: self.set_class_visible(seg_id, True))
+        menu.addAction(f"Show only class “{name}”", lambda: self.show_only_class(seg_id))
+        menu.addSeparator()
+        menu.addAction("Show all", self.show_all)
+        menu.exec(self.view.viewport().mapToGlobal(point))
+
     def _on_search_text_changed(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
 

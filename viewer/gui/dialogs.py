@@ -1,0 +1,88 @@
+"""Small questions the window asks the user: files, folders, export, recent files.
+
+Each is a plain function so tests can replace it (``monkeypatch``) instead of
+driving a native dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
+
+from viewer.core.formats.registry import FORMATS
+from viewer.core.images import IMAGE_EXTENSIONS
+from viewer.core.pairing import is_mask_name
+from viewer.core.segmentation import Segmentation
+from viewer.gui.export_dialog import ExportChoice, ExportDialog
+
+IMAGE_FILTER = ("Images (" + " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS)) + ")"
+                ";;All files (*)")
+
+
+def mask_filter() -> str:
+    """File-dialog filter with every extension a registered format reads."""
+    extensions = sorted({ext for spec in FORMATS if spec.read for ext in spec.extensions})
+    return f"Masks ({' '.join('*' + ext for ext in extensions)});;All files (*)"
+
+
+def ask_open_file(parent: QWidget, title: str, folder: str, filters: str) -> str:
+    """The path the user picked, or "" when cancelled."""
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, filters)
+    return path
+
+
+def ask_folder(parent: QWidget, title: str, folder: str) -> str:
+    """The folder the user picked, or "" when cancelled."""
+    return QFileDialog.getExistingDirectory(parent, title, folder)
+
+
+def ask_export(parent: QWidget, seg: Segmentation, stem: str,
+               last: ExportChoice | None) -> ExportChoice | None:
+    """Run the export dialog; None when cancelled."""
+    dialog = ExportDialog(seg, stem, last, parent)
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        return dialog.choice()
+    return None
+
+
+def fill_recent_menu(menu: QMenu, paths: list[Path], open_path: Callable[[Path], object],
+                     clear: Callable[[], None]) -> None:
+    """List ``paths`` in ``menu`` (missing ones greyed out) with a "Clear" entry."""
+    menu.clear()
+    for number, path in enumerate(paths, 1):
+        label = f"&{number} {path.name or path}" if number < 10 else f"{path.name or path}"
+        action = menu.addAction(label + ("/" if path.is_dir() else ""))
+        action.setToolTip(str(path))
+        action.setStatusTip(str(path))
+        action.setEnabled(path.exists())
+        action.triggered.connect(lambda _=False, p=path: open_path(p))
+    if not paths:
+        menu.addAction("(none)").setEnabled(False)
+    menu.addSeparator()
+    menu.addAction("&Clear list", clear).setEnabled(bool(paths))
+
+
+def sort_dropped(paths: list[Path], have_image: bool) -> tuple[Path | None, Path | None]:
+    """Split dropped files into (image or folder, mask).
+
+    One folder opens the folder. Of two files, the one named or typed as a mask
+    is the mask. One file is a mask for the open image when it looks like a
+    mask (``_mask`` name, or not an image type), else a new image.
+    """
+    if any(p.is_dir() for p in paths):
+        return next(p for p in paths if p.is_dir()), None
+    if len(paths) >= 2:
+        first, second = paths[:2]
+        if _looks_like_mask(first) and not _looks_like_mask(second):
+            first, second = second, first
+        return first, second
+    path = paths[0]
+    if have_image and _looks_like_mask(path):
+        return None, path
+    return path, None
+
+
+def _looks_like_mask(path: Path) -> bool:
+    return is_mask_name(path.name) or path.suffix.lower() not in IMAGE_EXTENSIONS
