@@ -43,7 +43,7 @@ class MainWindow(QMainWindow):
         self.image_path: Path | None = None
         self.mask_path: Path | None = None
         self.items: ItemList | None = None
-        self.last_export: ExportChoice | None = None
+        self.last_export: ExportChoice | None = _remembered_export(self.state)
         self._loading: TaskHandle | None = None
         self.render_settings = RenderSettings(mode=Mode(self.settings.render_mode),
                                               thickness=self.settings.outline_thickness)
@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self.setAcceptDrops(True)
         self.resize(1280, 820)
+        # Room for the Segments table's columns; a remembered layout overrides it.
+        self.resizeDocks([self.segments], [400], Qt.Orientation.Horizontal)
         self._update_actions()
 
     # -- building ------------------------------------------------------------
@@ -271,6 +273,8 @@ class MainWindow(QMainWindow):
             self._show_error("Export failed", exc)
             return None
         self.last_export = choice
+        self.state.set_value("export", [choice.format_name, str(choice.folder),
+                                        int(choice.with_overlay)])
         written = len(result.files) + 1 + (result.overlay is not None)
         lost = f"; lost: {'; '.join(result.lost)}" if result.lost else ""
         self.statusBar().showMessage(f"Exported {written} files to {choice.folder}{lost}", 15000)
@@ -437,6 +441,15 @@ class MainWindow(QMainWindow):
         name = self.image_path.name if self.image_path is not None else "no image"
         where = f" [{self.items.position_text()}]" if in_folder else ""
         self.setWindowTitle(f"{name}{where} — SegView {__version__}")
+
+
+def _remembered_export(state: WindowState) -> ExportChoice | None:
+    """The last export's format, folder and overlay choice, offered again."""
+    value = state.value("export")
+    if not isinstance(value, list) or len(value) != 3:
+        return None
+    name, folder, overlay = value
+    return ExportChoice(str(name), Path(folder), "", str(overlay) == "1")
 
 
 def _first_mask(image: str | Path) -> Path | None:
