@@ -39,7 +39,7 @@ class Settings:
 
     schema_version: int = SCHEMA_VERSION
     overlay_alpha: float = 0.5
-    palette: str = "voc"
+    palette: str = "file"  # "file": keep the colours each mask comes with
     render_mode: str = "filled"
     outline_thickness: int = 1
     theme: str = "system"

@@ -27,6 +27,7 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     if theme is not None:
         settings = settings.replace(theme=theme)
     window = MainWindow(settings)
+    window.set_theme(settings.theme)
     window.state.restore_layout(window)
     window.show()
     if problem is not None:

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QWidget
 
 from viewer import __version__
 from viewer.core.browse import ItemList
 from viewer.core.errors import ViewerError
 from viewer.core.export import ExportResult, export
 from viewer.core.formats.registry import read_mask
+from viewer.core.palettes import builtin_ids
 from viewer.core.render import Mode, RenderSettings, render_overlay
 from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
@@ -23,9 +24,12 @@ from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.export_dialog import ExportChoice
 from viewer.gui.legend_panel import LegendPanel
-from viewer.gui.menus import build_menus, build_overlay_toolbar
+from viewer.gui.menus import build_menus, build_overlay_toolbar, shortcut_groups
 from viewer.gui.navigation_bar import NavigationBar
+from viewer.gui.palette_panel import FILE_KEY, PalettePanel
 from viewer.gui.segments_panel import SegmentsPanel
+from viewer.gui.shortcuts_overlay import ShortcutsOverlay
+from viewer.gui.theme import apply_theme
 from viewer.gui.window_state import WindowState
 from viewer.gui.workers import TaskHandle, TaskProgress, run_task
 
@@ -68,8 +72,14 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.legend = LegendPanel(self)
         self.segments = SegmentsPanel(self)
-        for dock in (self.legend, self.segments):
+        self.palette_panel = PalettePanel(self)
+        self.palette_panel.choose(self.settings.palette, apply=False)
+        self.docks = (self.legend, self.segments, self.palette_panel)
+        for dock in self.docks:
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        # Palette and legend share a tab: both are about colours.
+        self.tabifyDockWidget(self.legend, self.palette_panel)
+        self.legend.raise_()
 
     def _build_status_bar(self) -> None:
         self.hover_label = QLabel("")
@@ -80,8 +90,11 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _connect(self) -> None:
-        for dock in (self.legend, self.segments):
+        for dock in self.docks:
             self.panels_menu.addAction(dock.toggleViewAction())
+        self.shortcuts_overlay = ShortcutsOverlay(self, shortcut_groups(self))
+        self.theme_actions[self.settings.theme].setChecked(True)
+        self.palette_panel.palette_chosen.connect(self._on_palette_chosen)
         self.segments.selection_changed.connect(self.select_segments)
         self.canvas.clicked.connect(self._on_canvas_clicked)
         self.canvas.zoom_changed.connect(
@@ -219,7 +232,7 @@ class MainWindow(QMainWindow):
         self.segmentation = seg
         if seg is not None:
             seg.table.changed.connect(self._on_table_changed)
-        for panel in (self.legend, self.segments):
+        for panel in self.docks:
             panel.set_segmentation(seg)
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
@@ -234,6 +247,7 @@ class MainWindow(QMainWindow):
             isolate = self.isolate_action.isChecked()
             selection = Selection.ISOLATE if isolate else Selection.HIGHLIGHT
         self.render_settings = self.render_settings.with_(selected=ids, selection=selection)
+        self.palette_panel.set_selected_ids(ids)
         self._rerender()
         self._update_actions()
 
@@ -328,10 +342,19 @@ class MainWindow(QMainWindow):
                                         % self.mode_combo.count())
 
     def set_theme(self, theme: str) -> None:
+        """Switch to the "system", "light" or "dark" theme and remember it."""
+        apply_theme(QApplication.instance(), theme)
+        self.theme_actions[theme].setChecked(True)
         self.settings = self.settings.replace(theme=theme)
 
     def toggle_shortcuts(self) -> None:
-        pass
+        """Show or hide the keyboard shortcut card over the window."""
+        self.shortcuts_overlay.toggle()
+
+    def _on_palette_chosen(self, palette) -> None:
+        # Built-in ids and "file" can be restored next time; a loaded file's id may not exist.
+        if palette.id in builtin_ids() or palette.id == FILE_KEY:
+            self.settings = self.settings.replace(palette=palette.id)
 
     # -- slots ---------------------------------------------------------------
     def _on_alpha_slider_changed(self, value: int) -> None:

@@ -26,9 +26,13 @@ from PySide6.QtWidgets import (
 
 from viewer.core.segmentation import Segmentation
 from viewer.gui.segment_table_model import (
+    AREA,
+    CLASS,
     FILTER_ROLE,
     ID,
+    INSTANCE,
     LABEL,
+    SCORE,
     SORT_ROLE,
     SWATCH,
     SegmentTableModel,
@@ -82,7 +86,12 @@ class SegmentsPanel(QDockWidget):
         header.setSectionResizeMode(SWATCH, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(SWATCH, 44)  # checkbox + swatch, nothing more
         header.setSectionResizeMode(LABEL, QHeaderView.ResizeMode.Stretch)
+        # Numbers are short: size them to their contents so the label gets the rest.
+        for column in (CLASS, INSTANCE, ID, AREA, SCORE):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.view.selectionModel().selectionChanged.connect(self._on_view_selection_changed)
+        for signal in (self.model.modelReset, self.model.dataChanged, self.model.rowsInserted):
+            signal.connect(self._hide_empty_columns)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_context_menu)
 
@@ -117,6 +126,7 @@ class SegmentsPanel(QDockWidget):
             self.model.set_table(None)
         else:
             self.model.set_table(seg.table, seg.labels.size)
+        self._hide_empty_columns()
         self._update_buttons()
 
     def selected_ids(self) -> tuple[int, ...]:
@@ -207,6 +217,13 @@ class SegmentsPanel(QDockWidget):
     def _on_view_selection_changed(self, selected, deselected) -> None:
         if not self._quiet:
             self.selection_changed.emit(self.selected_ids())
+
+    def _hide_empty_columns(self, *args) -> None:
+        # A semantic map has no instances and a PNG no scores: do not spend width on them.
+        table = self.model.table
+        for column, field in ((INSTANCE, "instance"), (SCORE, "score")):
+            empty = table is None or all(getattr(s, field) is None for s in table)
+            self.view.setColumnHidden(column, empty)
 
     def _update_buttons(self) -> None:
         enabled = self._seg is not None
