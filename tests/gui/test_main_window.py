@@ -27,7 +27,7 @@ def test_sample_is_shown_with_its_overlay(window):
     assert window.image.shape == (512, 512, 3)
     assert window.segmentation.table[15].label == "person"
     assert "astronaut.png" in window.windowTitle()
-    assert window.legend.list.count() == 3
+    assert window.legend.list.count() == 3  # person, background, void
 
 
 def test_alpha_slider_changes_what_is_painted(window, qtbot):
@@ -67,14 +67,30 @@ def test_mode_switch_draws_outlines_only(window):
     np.testing.assert_allclose(_canvas_rgb(window, *interior), window.image[interior], atol=2)
 
 
-def test_table_edit_recolours_the_canvas(window):
+def test_table_edit_recolours_the_canvas(window, qtbot):
     person = tuple(np.argwhere(window.segmentation.labels == 15)[5000])
     window.alpha_slider.setValue(100)
     window.segmentation.table.update(15, color=(0, 0, 255))
     np.testing.assert_allclose(_canvas_rgb(window, *person), [0, 0, 255], atol=2)
     window.segmentation.table.update(15, visible=False)
     np.testing.assert_allclose(_canvas_rgb(window, *person), window.image[person], atol=2)
-    assert "(hidden)" in window.legend.list.item(1).text()
+    qtbot.waitUntil(lambda: window.legend.list.item(0).checkState() == Qt.CheckState.Unchecked)
+    assert window.legend.list.item(0).text().startswith("person")
+
+
+def test_legend_lists_classes_and_hides_one_by_its_tick(window, qtbot):
+    legend = window.legend
+    assert [r.name for r in legend.rows] == ["person", "background", "void"]
+    assert [legend.list.item(i).checkState() for i in range(3)] == [
+        Qt.CheckState.Checked, Qt.CheckState.Unchecked, Qt.CheckState.Checked]
+    person = tuple(np.argwhere(window.segmentation.labels == 15)[5000])
+    window.alpha_slider.setValue(100)
+    legend.list.item(0).setCheckState(Qt.CheckState.Unchecked)  # what a click on the tick does
+    assert not window.segmentation.table[15].visible
+    np.testing.assert_allclose(_canvas_rgb(window, *person), window.image[person], atol=2)
+    qtbot.waitUntil(lambda: legend.list.item(0).checkState() == Qt.CheckState.Unchecked)
+    legend.list.item(0).setCheckState(Qt.CheckState.Checked)
+    assert window.segmentation.table[15].visible
 
 
 def test_hover_readout(window, qtbot):

@@ -29,6 +29,7 @@ from viewer.gui.navigation_bar import NavigationBar
 from viewer.gui.palette_panel import FILE_KEY, PalettePanel
 from viewer.gui.segments_panel import SegmentsPanel
 from viewer.gui.shortcuts_overlay import ShortcutsOverlay
+from viewer.gui.stats_panel import StatsPanel
 from viewer.gui.theme import apply_theme
 from viewer.gui.window_state import WindowState
 from viewer.gui.workers import TaskHandle, TaskProgress, run_task
@@ -74,11 +75,13 @@ class MainWindow(QMainWindow):
         self.segments = SegmentsPanel(self)
         self.palette_panel = PalettePanel(self)
         self.palette_panel.choose(self.settings.palette, apply=False)
-        self.docks = (self.legend, self.segments, self.palette_panel)
+        self.stats_panel = StatsPanel(self)
+        self.docks = (self.legend, self.segments, self.palette_panel, self.stats_panel)
         for dock in self.docks:
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        # Palette and legend share a tab: both are about colours.
+        # Legend, palette and statistics share tabs above the segment table.
         self.tabifyDockWidget(self.legend, self.palette_panel)
+        self.tabifyDockWidget(self.palette_panel, self.stats_panel)
         self.legend.raise_()
 
     def _build_status_bar(self) -> None:
