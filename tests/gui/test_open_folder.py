@@ -140,6 +140,16 @@ def test_recent_files_remember_images_and_folders(win, qtbot, folder, monkeypatc
     assert WindowState().recent()[0] == folder.resolve()
 
 
+def test_menu_open_mask_reads_it_in_a_worker(win, qtbot, monkeypatch):
+    assert win.open_image(_paths.sample_image())
+    assert win.segmentation is None and win.open_mask_action.isEnabled()
+    monkeypatch.setattr(dialogs, "ask_open_file", lambda *args: str(_paths.sample_mask()))
+    win.open_mask_action.trigger()
+    assert win.loading
+    _wait_loaded(qtbot, win)
+    assert win.mask_path == _paths.sample_mask() and win.segmentation.table[15].area > 0
+
+
 def test_menu_open_folder_uses_the_folder_dialog(win, qtbot, folder, monkeypatch):
     monkeypatch.setattr(dialogs, "ask_folder", lambda *args: str(folder))
     win.open_folder_action.trigger()
@@ -156,6 +166,7 @@ def test_dropping_a_folder_then_a_mask(win, qtbot, folder, tmp_path):
     path = tmp_path / "other_mask.png"
     Image.fromarray(mask).save(path)
     _drop(win, [path])  # one mask-like file over an open image: its overlay
+    _wait_loaded(qtbot, win)
     assert win.mask_path == path and win.segmentation.table[7].area == 300
 
 

@@ -98,6 +98,14 @@ def load_image(image: str | Path, mask: str | Path | None = None, *,
     return Loaded(rgb, Path(image), seg, Path(mask) if mask is not None else None, error)
 
 
+def load_mask(mask: str | Path, image_size: tuple[int, int] | None = None) -> Task[Segmentation]:
+    """Read a mask for an open photo of ``image_size`` (width, height)."""
+    yield Progress(0, 1, f"Reading {Path(mask).name}")
+    seg = read_mask(mask, image_size=image_size)
+    yield Progress(1, 1, "Done")
+    return seg
+
+
 def scan_folder(folder: str | Path) -> Task[list[Item]]:
     """Pair every image under ``folder`` with its masks (see :mod:`viewer.core.pairing`)."""
     steps = pair_folder_steps(folder)

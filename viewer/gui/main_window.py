@@ -19,7 +19,7 @@ from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
-from viewer.core.tasks import Loaded, drain, load_image, scan_folder
+from viewer.core.tasks import Loaded, drain, load_image, load_mask, scan_folder
 from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.export_dialog import ExportChoice
@@ -166,6 +166,18 @@ class MainWindow(QMainWindow):
         self.set_segmentation(seg)
         self._show_warnings(seg)
         return True
+
+    def load_mask(self, path: str | Path) -> TaskHandle:
+        """Overlay a mask on the open photo, read in a worker (big JSON files take a while)."""
+        path = Path(path)
+
+        def done(seg: Segmentation) -> None:
+            self.mask_path = path
+            self.set_segmentation(seg)
+            self._show_warnings(seg)
+
+        return self._start(load_mask(path, self._image_size()), f"Opening {path.name}", done,
+                           lambda exc: self._show_error("Cannot open mask", exc))
 
     def step_item(self, delta: int) -> TaskHandle | None:
         """Show the item ``delta`` places away in the opened folder."""
@@ -323,7 +335,7 @@ class MainWindow(QMainWindow):
     def choose_mask(self) -> None:
         path = dialogs.ask_open_file(self, "Open mask", self._last_dir(), dialogs.mask_filter())
         if path:
-            self.open_mask(path)
+            self.load_mask(path)
 
     def choose_export(self) -> None:
         if self.segmentation is None:
@@ -406,7 +418,7 @@ class MainWindow(QMainWindow):
             return
         image, mask = dialogs.sort_dropped(paths, have_image=self.image is not None)
         if image is None and mask is not None:
-            self.open_mask(mask)
+            self.load_mask(mask)
         elif image is not None:
             self.open_path(image, mask)
 
