@@ -22,10 +22,20 @@ def _masks_command(name: str) -> Callable[[Sequence[str]], int]:
     return run
 
 
+def _module_command(module: str, function: str) -> Callable[[Sequence[str]], int]:
+    def run(argv: Sequence[str]) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"viewer.{module}"), function)(argv)
+
+    return run
+
+
 SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "info": _masks_command("info"),
     "convert": _masks_command("convert"),
     "formats": _masks_command("formats"),
+    "compare": _module_command("cli_compare", "compare_main"),
 }
 
 
