@@ -13,8 +13,12 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory, monkeypatch):
-    """Never read or write the real user's settings."""
+    """Never read or write the real user's settings, models or recovery files."""
     monkeypatch.setenv("SEGVIEW_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("SEGVIEW_RECOVERY_DIR", str(tmp_path_factory.mktemp("recovery")))
+    monkeypatch.delenv("SEGVIEW_MODELS_DIR", raising=False)
+    user_models = tmp_path_factory.mktemp("user_models")
+    monkeypatch.setattr("viewer.core.inference.registry.user_models_dir", lambda: user_models)
 
 
 @pytest.fixture

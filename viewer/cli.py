@@ -36,6 +36,8 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "convert": _masks_command("convert"),
     "formats": _masks_command("formats"),
     "compare": _module_command("cli_compare", "compare_main"),
+    "segment": _module_command("cli_segment", "segment_main"),
+    "models": _module_command("cli_segment", "models_main"),
 }
 
 

@@ -1,0 +1,256 @@
+"""``segview segment`` and ``segview models``: run segmentation models headless.
+
+Exit codes: 0 success, 2 bad input (one line per problem naming the file;
+the other photos of a batch are still segmented), 1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from viewer.core.errors import ViewerError
+from viewer.core.export import export
+from viewer.core.formats.registry import get_format
+from viewer.core.images import IMAGE_EXTENSIONS
+from viewer.core.inference.manifest import ModelManifest
+from viewer.core.inference.registry import describe_onnx, find_model, scan_models
+from viewer.core.inference.runner import ModelRunner
+from viewer.core.inference.session import available_providers
+from viewer.core.inference.tasks import SegmentResult, segment_images
+from viewer.core.tasks import Progress, drain
+
+EXIT_BAD_INPUT = 2
+DEFAULT_FORMAT = "index-png"
+
+
+def segment_main(argv: Sequence[str]) -> int:
+    """``segview segment --model ID_OR_FILE INPUT... --out DIR [--format FORMAT]``."""
+    args = _segment_parser().parse_args(argv)
+    try:
+        target = get_format(args.format)
+        if target.write is None:
+            raise ViewerError(f"format {target.name!r} is read-only; segview formats lists "
+                              "the ones that write")
+        manifest = find_model(args.model, args.models_dir)
+        runner = ModelRunner(manifest, [args.provider] if args.provider else None)
+        paths = _expand_inputs(args.inputs)
+    except ViewerError as exc:
+        return _fail(exc)
+    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+    writer = _Writer(manifest, target.name, args.out, bar)
+    task = segment_images(runner, paths, threshold=args.threshold, on_result=writer,
+                          keep=False)
+    try:
+        drain(task, bar.update)
+    except ViewerError as exc:
+        bar.finish()
+        return _fail(exc)
+    bar.finish()
+    for loss in writer.lost:
+        print(f"segview: lost in {target.name}: {loss}", file=sys.stderr)
+    return EXIT_BAD_INPUT if writer.failures else 0
+
+
+def models_main(argv: Sequence[str]) -> int:
+    """``segview models [--json] [--models-dir DIR] [--describe FILE.onnx]``."""
+    parser = argparse.ArgumentParser(
+        prog="segview models",
+        description="List the segmentation models found (bundled, user folder, --models-dir, "
+                    "$SEGVIEW_MODELS_DIR), or describe an ONNX file.")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--models-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="another folder of model manifests (repeatable)")
+    parser.add_argument("--describe", type=Path, metavar="ONNX",
+                        help="print a manifest pre-filled from what this ONNX graph says")
+    args = parser.parse_args(argv)
+    if args.describe is not None:
+        return _describe(args.describe, args.json)
+    scan = scan_models(args.models_dir)
+    providers = available_providers()
+    if args.json:
+        print(json.dumps({
+            "models": [_model_record(m) for m in scan.models],
+            "folders": [str(f) for f in scan.folders],
+            "providers": providers,
+            "problems": [str(p) for p in scan.problems],
+        }, indent=2, ensure_ascii=False))
+    else:
+        print(_models_text(scan.models, scan.folders, providers))
+    for problem in scan.problems:
+        print(f"segview: warning: {problem}", file=sys.stderr)
+    return 0
+
+
+class ProgressBar:
+    """A progress bar on a stream: redrawn in place on a terminal, one line per step otherwise."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, *, enabled: bool = True):
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._drawn = False
+
+    def update(self, progress: Progress) -> None:
+        """Draw ``progress``."""
+        if not self.enabled:
+            return
+        fraction = progress.fraction or 0.0
+        filled = round(fraction * self.WIDTH)
+        count = f"{progress.done}/{progress.total}" if progress.total is not None else ""
+        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {count} {progress.message}"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + line)
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self._drawn = True
+
+    def message(self, text: str) -> None:
+        """Print a line without tearing the bar."""
+        if self.tty and self._drawn:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.enabled and self.tty and self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._drawn = False
+
+
+class _Writer:
+    """Writes each result as it comes (mask + metadata JSON) and collects failures."""
+
+    def __init__(self, manifest: ModelManifest, format_name: str, out_dir: Path,
+                 bar: ProgressBar):
+        self.manifest = manifest
+        self.format_name = format_name
+        self.out_dir = out_dir
+        self.bar = bar
+        self.failures: list[str] = []
+        self.lost: list[str] = []
+
+    def __call__(self, result: SegmentResult) -> None:
+        if result.error is not None:
+            self._report(result.path, result.error)
+            return
+        seg = result.segmentation
+        try:
+            written = export(seg, self.format_name, self.out_dir, result.path.stem,
+                             image=result.path, image_size=(seg.width, seg.height),
+                             palette=(f"model:{self.manifest.id}", self.manifest.name))
+        except ViewerError as exc:
+            self._report(result.path, exc)
+            return
+        for path in [*written.files, written.metadata]:
+            print(path)
+        self.lost.extend(loss for loss in written.lost if loss not in self.lost)
+
+    def _report(self, photo: Path, error: ViewerError) -> None:
+        text = str(error) if error.path == photo else f"{photo}: {error}"
+        self.failures.append(text)
+        self.bar.message(f"segview: error: {text}")
+
+
+def _segment_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segview segment",
+        description="Segment photos with a model; write each mask and its metadata JSON.")
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                        help="photos, or folders of photos")
+    parser.add_argument("--model", required=True, metavar="ID_OR_FILE",
+                        help="model id (segview models), manifest .json or .onnx file")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--format", default=DEFAULT_FORMAT,
+                        help=f"mask format (segview formats; default: {DEFAULT_FORMAT})")
+    parser.add_argument("--models-dir", action="append", default=[], type=Path, metavar="DIR",
+                        help="another folder of model manifests (repeatable)")
+    parser.add_argument("--provider", help="execution provider: cpu (default), cuda, tensorrt, "
+                                           "coreml, directml, when available")
+    parser.add_argument("--threshold", type=_probability,
+                        help="foreground threshold of sigmoid models (default: the manifest's)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _expand_inputs(inputs: Sequence[Path]) -> list[Path]:
+    """Files as given, folders as their photos (sorted); distinct output names."""
+    paths: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir()
+                           if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise ViewerError("no photos in this folder", item)
+            paths.extend(found)
+        else:
+            paths.append(item)
+    seen: dict[str, Path] = {}
+    for path in paths:
+        other = seen.setdefault(path.stem, path)
+        if other != path:
+            raise ViewerError(f"{other} and {path} would write the same mask name "
+                              f"{path.stem!r}; segment them into different --out folders")
+    return paths
+
+
+def _describe(path: Path, as_json: bool) -> int:
+    try:
+        description = describe_onnx(path)
+    except ViewerError as exc:
+        return _fail(exc)
+    if as_json:
+        print(json.dumps(description.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(json.dumps(description.manifest.to_json(), indent=2, ensure_ascii=False))
+    for note in description.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+def _model_record(manifest: ModelManifest) -> dict:
+    spec = manifest.input
+    return {
+        "id": manifest.id, "name": manifest.name, "manifest": str(manifest.path),
+        "file": str(manifest.model_path), "present": manifest.model_path.is_file(),
+        "licence": manifest.licence, "classes": list(manifest.class_names),
+        "input_size": list(spec.size) if spec.size else None,
+        "outputs": [o.name for o in manifest.outputs],
+    }
+
+
+def _models_text(models: Sequence[ModelManifest], folders: Sequence[Path],
+                 providers: Sequence[str]) -> str:
+    rows = [("id", "classes", "input", "file", "name")]
+    for m in models:
+        size = "x".join(map(str, m.input.size)) if m.input.size else "any"
+        present = "ok" if m.model_path.is_file() else "MISSING"
+        rows.append((m.id, str(len(m.class_names)), size, present, m.name))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                      for r in rows)
+    lines = [table if models else "no models found", "", "searched:"]
+    lines += [f"  {f}{'' if f.is_dir() else '  (absent)'}" for f in folders]
+    lines.append(f"providers: {', '.join(providers)}")
+    return "\n".join(lines)
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in 0..1, got {text}")
+    return value
+
+
+def _fail(exc: ViewerError) -> int:
+    print(f"segview: error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT

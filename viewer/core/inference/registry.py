@@ -1,0 +1,332 @@
+"""Finding models: manifests in model folders, by id or by ONNX file; describing any ONNX file.
+
+Folders are searched in this order, and the first manifest with an id wins
+(so a user can override a bundled model):
+
+1. folders given on the command line (``--models-dir``) or by the caller;
+2. folders in ``$SEGVIEW_MODELS_DIR`` (``os.pathsep``-separated);
+3. the user models folder (platformdirs ``user_data_dir("segview") / "models"``);
+4. the bundled ``models/`` folder.
+
+Every ``*.json`` file whose ``"schema"`` is ``"segview-model"`` is a manifest;
+other JSON files are ignored. A broken manifest does not hide the others: it
+is reported in :attr:`ModelScan.problems`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from viewer import _paths
+from viewer.core.errors import ModelError, ReadError
+from viewer.core.formats.common import load_json
+from viewer.core.inference import session as ort_session
+from viewer.core.inference.manifest import (
+    ColorOrder,
+    InputSpec,
+    Layout,
+    ModelManifest,
+    OutputKind,
+    OutputSpec,
+    ResizeMode,
+    is_manifest_document,
+    manifest_from_json,
+)
+from viewer.core.inference.session import shape_text
+
+ENV_VAR = "SEGVIEW_MODELS_DIR"
+# Output names that usually hold the segmentation (a pre-fill guess only).
+_LABEL_HINTS = ("segment", "mask", "logit", "prob", "label", "class", "output", "out")
+
+
+@dataclass(frozen=True)
+class ModelScan:
+    """Manifests found in the model folders.
+
+    Attributes
+    ----------
+    models : tuple of ModelManifest
+        One per id, in folder order.
+    problems : tuple of ModelError
+        Manifests that could not be read (each names its file).
+    folders : tuple of Path
+        The folders searched, in order.
+    """
+
+    models: tuple[ModelManifest, ...]
+    problems: tuple[ModelError, ...] = ()
+    folders: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelDescription:
+    """What an ONNX graph tells about itself, with a manifest pre-filled from it.
+
+    Attributes
+    ----------
+    path : Path
+    sha256 : str
+    inputs, outputs : tuple of TensorInfo
+    manifest : ModelManifest
+        Guesses where the graph says nothing (scale, mean/std, colour order,
+        output kind): to be confirmed by the user before it is saved.
+    notes : tuple of str
+        What was guessed and why.
+    """
+
+    path: Path
+    sha256: str
+    inputs: tuple[ort_session.TensorInfo, ...]
+    outputs: tuple[ort_session.TensorInfo, ...]
+    manifest: ModelManifest
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready record (the manifest as its document)."""
+        return {"path": str(self.path), "sha256": self.sha256,
+                "inputs": [t.to_json() for t in self.inputs],
+                "outputs": [t.to_json() for t in self.outputs],
+                "manifest": self.manifest.to_json(), "notes": list(self.notes)}
+
+
+# -- folders -----------------------------------------------------------------------------
+def bundled_models_dir() -> Path:
+    """The ``models/`` folder shipped with the application."""
+    return _paths.models_dir()
+
+
+def user_models_dir() -> Path:
+    """The per-user models folder (it may not exist yet)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("segview", appauthor=False)) / "models"
+
+
+def env_models_dirs() -> list[Path]:
+    """Folders named by ``$SEGVIEW_MODELS_DIR``."""
+    value = os.environ.get(ENV_VAR, "")
+    return [Path(p) for p in value.split(os.pathsep) if p.strip()]
+
+
+def model_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
+    """All model folders in search order, without duplicates (existing or not)."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for folder in [*map(Path, extra), *env_models_dirs(), user_models_dir(), bundled_models_dir()]:
+        key = folder.expanduser().resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(folder.expanduser())
+    return found
+
+
+# -- finding -----------------------------------------------------------------------------
+def scan_models(extra_dirs: Iterable[str | Path] = ()) -> ModelScan:
+    """Read every manifest in the model folders (see the module docstring for the order)."""
+    folders = model_dirs(extra_dirs)
+    models: dict[str, ModelManifest] = {}
+    problems: list[ModelError] = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                manifest = _read_if_manifest(path)
+            except ModelError as exc:
+                problems.append(exc)
+                continue
+            if manifest is not None and manifest.id not in models:
+                models[manifest.id] = manifest
+    return ModelScan(tuple(models.values()), tuple(problems), tuple(folders))
+
+
+def list_models(extra_dirs: Iterable[str | Path] = ()) -> list[ModelManifest]:
+    """Every usable model, one per id (broken manifests are left out)."""
+    return list(scan_models(extra_dirs).models)
+
+
+def find_model(id_or_path: str | Path, extra_dirs: Iterable[str | Path] = ()) -> ModelManifest:
+    """Return the manifest of a model given by id, manifest file or ONNX file.
+
+    An ONNX file is matched to the manifest that names it, in the model
+    folders or beside it (``model.json`` next to ``model.onnx``).
+
+    Raises
+    ------
+    ModelError
+        Unknown id (the known ids are listed), unreadable manifest, or an
+        ONNX file no manifest describes.
+    """
+    text = str(id_or_path)
+    path = Path(text).expanduser()
+    if path.suffix.lower() == ".json":
+        return _load_named(path)
+    if path.suffix.lower() == ".onnx":
+        return _manifest_for_onnx(path, extra_dirs)
+    scan = scan_models(extra_dirs)
+    for manifest in scan.models:
+        if manifest.id == text:
+            return manifest
+    known = ", ".join(m.id for m in scan.models) or "none"
+    raise ModelError(f"no model {text!r}; known models: {known} (segview models lists them)")
+
+
+# -- integrity -----------------------------------------------------------------------------
+def file_sha256(path: str | Path) -> str:
+    """Return the hex sha256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_sha256(manifest: ModelManifest) -> None:
+    """Check the model file against the manifest's sha256.
+
+    Raises
+    ------
+    ModelError
+        When the file is missing or its sha256 differs.
+    """
+    path = manifest.model_path
+    try:
+        actual = file_sha256(path)
+    except FileNotFoundError:
+        raise ModelError("model file not found", path) from None
+    except OSError as exc:
+        raise ModelError(f"cannot read the model file: {exc.strerror or exc}", path) from None
+    if actual != manifest.sha256:
+        where = manifest.path or "the manifest"
+        raise ModelError(f"sha256 mismatch: {where} says {manifest.sha256}, the file has "
+                         f"{actual} (the file changed, or it is not the model the manifest "
+                         "describes)", path)
+
+
+# -- describing ------------------------------------------------------------------------------
+def describe_onnx(path: str | Path) -> ModelDescription:
+    """Read what an ONNX graph says about its inputs and outputs; pre-fill a manifest.
+
+    The pre-filled manifest sits beside the file (``model.json``, ``file``
+    relative); pass it through :func:`relocate` before saving it elsewhere.
+
+    Raises
+    ------
+    ModelError
+        When the file is missing or onnxruntime cannot load it.
+    """
+    path = Path(path)
+    session = ort_session.open_session(path, [ort_session.CPU])
+    inputs = tuple(ort_session.inputs_of(session))
+    outputs = tuple(ort_session.outputs_of(session))
+    if not inputs or not outputs:
+        raise ModelError("the graph has no inputs or no outputs", path)
+    notes: list[str] = []
+    spec = _guess_input(inputs[0], notes)
+    output = _guess_output(outputs, spec.layout, notes)
+    manifest = ModelManifest(
+        id=_slug(path.stem), name=path.stem, file=path.name, sha256=file_sha256(path),
+        licence="unknown", source=f"described from {path.name}", input=spec,
+        outputs=(output,), class_names=_guess_names(output, outputs), palette=None,
+        threshold=0.5, path=path.with_suffix(".json"))
+    return ModelDescription(path, manifest.sha256, inputs, outputs, manifest, tuple(notes))
+
+
+def relocate(manifest: ModelManifest, json_path: str | Path) -> ModelManifest:
+    """Return ``manifest`` to be saved as ``json_path``, its ``file`` still pointing at the model.
+
+    ``file`` becomes relative when the model is in the same folder or below,
+    absolute otherwise.
+    """
+    json_path = Path(json_path)
+    model = manifest.model_path.resolve()
+    try:
+        file = model.relative_to(json_path.parent.resolve()).as_posix()
+    except ValueError:
+        file = str(model)
+    return replace(manifest, file=file, path=json_path)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _read_if_manifest(path: Path) -> ModelManifest | None:
+    try:
+        data = load_json(path)
+    except ReadError as exc:
+        raise ModelError(exc.message, path) from None
+    if not is_manifest_document(data):
+        return None
+    return manifest_from_json(data, path)
+
+
+def _load_named(path: Path) -> ModelManifest:
+    manifest = _read_if_manifest(path)
+    if manifest is None:
+        raise ModelError('not a model manifest ("schema": "segview-model" is missing)', path)
+    return manifest
+
+
+def _manifest_for_onnx(path: Path, extra_dirs: Iterable[str | Path]) -> ModelManifest:
+    if not path.is_file():
+        raise ModelError("model file not found", path)
+    target = path.resolve()
+    beside = path.with_suffix(".json")
+    if beside.is_file():
+        manifest = _read_if_manifest(beside)
+        if manifest is not None and manifest.model_path.resolve() == target:
+            return manifest
+    for manifest in scan_models(extra_dirs).models:
+        if manifest.model_path.resolve() == target:
+            return manifest
+    raise ModelError("no manifest describes this model; `segview models --describe FILE` "
+                     "prints a pre-filled one to check and save beside it", path)
+
+
+def _guess_input(info: ort_session.TensorInfo, notes: list[str]) -> InputSpec:
+    shape = info.shape or (None,) * 4
+    layout = Layout.NHWC if len(shape) == 4 and shape[3] == 3 and shape[1] != 3 else Layout.NCHW
+    dims = shape[2:4] if layout is Layout.NCHW else shape[1:3]
+    size = tuple(dims) if len(shape) == 4 and None not in dims else None
+    notes.append(f"input {info.name!r} {shape_text(info.shape)}: layout {layout} from where the 3 "
+                 "channels are; size " + ("fixed by the graph" if size else "dynamic (null)"))
+    notes.append("colour order RGB, scale 1/255, mean 0, std 1 and stretch are guesses: the "
+                 "graph does not say how it was trained")
+    return InputSpec(name=info.name, size=size, layout=layout, color_order=ColorOrder.RGB,
+                     scale=1 / 255, mean=(0.0,), std=(1.0,), resize=ResizeMode.STRETCH)
+
+
+def _guess_output(outputs: Sequence[ort_session.TensorInfo], layout: Layout,
+                  notes: list[str]) -> OutputSpec:
+    named = [o for o in outputs if any(h in o.name.lower() for h in _LABEL_HINTS)]
+    info = (named or list(outputs))[0]
+    rank = len(info.shape) if info.shape is not None else 4
+    if "int" in info.dtype:
+        notes.append(f"output {info.name!r} {shape_text(info.shape)} holds integers: a class map")
+        return OutputSpec(info.name, OutputKind.CLASS_MAP)
+    axis = 0 if rank < 4 else (1 if layout is Layout.NCHW else rank - 1)
+    channels = info.shape[axis] if info.shape is not None else None
+    # One channel is most often a probability (a logit thresholded at 0.5 is
+    # still usable); several channels take an argmax, which is the same for
+    # logits and probabilities: only the confidence differs.
+    kind = OutputKind.SIGMOID if channels == 1 else OutputKind.LOGITS
+    notes.append(f"output {info.name!r} {shape_text(info.shape)} (one of {len(outputs)}) gives "
+                 f"the labels: kind {kind}, classes on axis {axis} (a guess)")
+    return OutputSpec(info.name, kind, class_axis=axis)
+
+
+def _guess_names(output: OutputSpec, outputs: Sequence[ort_session.TensorInfo]) -> tuple[str, ...]:
+    info = next(o for o in outputs if o.name == output.name)
+    channels = None
+    if output.class_axis is not None and info.shape is not None:
+        channels = info.shape[output.class_axis]
+    if output.kind is OutputKind.CLASS_MAP or not channels or channels == 1:
+        return ("background", "foreground")
+    return tuple(f"class {i}" for i in range(channels))
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return slug or "model"
