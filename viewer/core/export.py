@@ -54,7 +54,7 @@ def losses(seg: Segmentation, format_name: str) -> list[str]:
 def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, *,
            image: str | Path | None = None, image_size: tuple[int, int] | None = None,
            palette: tuple[str, str] | None = None, overlay: np.ndarray | None = None,
-           **options) -> ExportResult:
+           review: dict | None = None, **options) -> ExportResult:
     """Write ``seg`` into ``out_dir`` as ``<stem>.<ext>`` (and side files) plus metadata.
 
     Parameters
@@ -76,6 +76,9 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
         The photo with the overlay rendered in (see
         :func:`viewer.core.render.pipeline.render_export`), written as
         ``<stem>_overlay.png`` and recorded in the metadata.
+    review : dict, optional
+        The item's review state (:func:`viewer.core.review.metadata_record`),
+        stored under ``"review"`` in the metadata.
     **options
         Passed to the format's writer.
     """
@@ -92,6 +95,8 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
     doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
                          format_name=spec.name, image=image, image_size=image_size,
                          palette=palette, lost=lost)
+    if review:
+        doc["review"] = dict(review)
     rendered = None
     if overlay is not None:
         rendered = write_png(out_dir / f"{stem}_overlay.png", overlay)

@@ -25,8 +25,12 @@ from viewer.gui.canvas import CanvasWidget
 from viewer.gui.export_dialog import ExportChoice
 from viewer.gui.legend_panel import LegendPanel
 from viewer.gui.menus import build_menus, build_overlay_toolbar, shortcut_groups
+from viewer.gui.model_panel import ModelPanel
+from viewer.gui.model_runs import ModelRuns
 from viewer.gui.navigation_bar import NavigationBar
 from viewer.gui.palette_panel import FILE_KEY, PalettePanel
+from viewer.gui.review_panel import ReviewPanel
+from viewer.gui.review_session import ReviewSession
 from viewer.gui.segments_panel import SegmentsPanel
 from viewer.gui.shortcuts_overlay import ShortcutsOverlay
 from viewer.gui.stats_panel import StatsPanel
@@ -39,7 +43,7 @@ class MainWindow(QMainWindow):
     """Shows one image and its segmentation, or walks through a folder of them."""
 
     def __init__(self, settings: Settings | None = None, state: WindowState | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, models_dirs: tuple[str, ...] = ()):
         super().__init__(parent)
         self.settings = settings or Settings()
         self.state = state or WindowState()
@@ -55,7 +59,11 @@ class MainWindow(QMainWindow):
         self.canvas = CanvasWidget(self)
         self.canvas.set_alpha(self.settings.overlay_alpha)
         self.setCentralWidget(self.canvas)
+        self.model_panel = ModelPanel(models_dirs, self)
+        self.review_panel = ReviewPanel(self)
         self._build_docks()
+        self.models = ModelRuns(self, self.model_panel)
+        self.reviews = ReviewSession(self, self.review_panel)
         build_menus(self)
         self.addToolBar(build_overlay_toolbar(self))
         self.navigation = NavigationBar(self.previous_action, self.next_action, self)
@@ -77,11 +85,13 @@ class MainWindow(QMainWindow):
         self.palette_panel.choose(self.settings.palette, apply=False)
         self.stats_panel = StatsPanel(self)
         self.docks = (self.legend, self.segments, self.palette_panel, self.stats_panel)
-        for dock in self.docks:
+        for dock in (*self.docks, self.model_panel, self.review_panel):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         # Legend, palette and statistics share tabs above the segment table.
         self.tabifyDockWidget(self.legend, self.palette_panel)
         self.tabifyDockWidget(self.palette_panel, self.stats_panel)
+        self.tabifyDockWidget(self.stats_panel, self.model_panel)
+        self.tabifyDockWidget(self.model_panel, self.review_panel)
         self.legend.raise_()
 
     def _build_status_bar(self) -> None:
@@ -93,7 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _connect(self) -> None:
-        for dock in self.docks:
+        for dock in (*self.docks, self.model_panel, self.review_panel):
             self.panels_menu.addAction(dock.toggleViewAction())
         self.shortcuts_overlay = ShortcutsOverlay(self, shortcut_groups(self))
         self.theme_actions[self.settings.theme].setChecked(True)
@@ -144,6 +154,7 @@ class MainWindow(QMainWindow):
         def done(items) -> None:
             self.items = ItemList(folder, items)
             self._remember(folder)
+            self.reviews.open_for(folder)
             if not items:
                 self._clear()
                 self.navigation.show_position(self.items)
@@ -185,22 +196,48 @@ class MainWindow(QMainWindow):
             return None
         return self.go_to_item(self.items.index + delta)
 
-    def go_to_item(self, index: int, mask_index: int = 0) -> TaskHandle | None:
-        """Show item ``index`` of the opened folder (negative counts from the end)."""
+    def go_to_item(self, index: int, mask_index: int | None = None) -> TaskHandle | None:
+        """Show item ``index`` of the opened folder (negative counts from the end).
+
+        ``mask_index`` picks one of the item's mask files; by default the model's
+        result when the folder was segmented, else the first mask.
+        """
         if self.items is None or not self.items.items:
             return None
         item = self.items.go_to(index)
         # The indicator moves at once, so holding the key skims through quickly.
-        self.navigation.show_position(self.items, mask_index)
+        self.navigation.show_position(self.items, mask_index or 0)
         self._update_actions()
-        mask = item.masks[mask_index] if item.masks else None
+        if mask_index is None and item.image in self.models.results:
+            return self._load(item.image, None, mask_required=False,
+                              prediction=self.models.results[item.image])
+        mask = item.masks[mask_index or 0] if item.masks else None
         return self._load(item.image, mask, mask_required=False)
 
-    def _load(self, image, mask, *, mask_required: bool) -> TaskHandle:
+    def _load(self, image, mask, *, mask_required: bool,
+              prediction: Segmentation | None = None) -> TaskHandle:
         name = Path(image).name
+
+        def done(loaded: Loaded) -> None:
+            self._show_loaded(loaded)
+            if prediction is not None:
+                self.show_prediction(prediction)
+
         return self._start(load_image(image, mask, mask_required=mask_required),
-                           f"Opening {name}", self._show_loaded,
+                           f"Opening {name}", done,
                            lambda exc: self._show_error("Cannot open", exc))
+
+    def start_task(self, task, title: str, on_done, error_title: str) -> TaskHandle:
+        """Run a core task in a worker with the status-bar progress; errors go to a dialog."""
+        return self._start(task, title, on_done, lambda exc: self._show_error(error_title, exc))
+
+    def show_prediction(self, seg: Segmentation) -> None:
+        """Show a model's result for the current photo."""
+        self.mask_path = None
+        self.set_segmentation(seg)
+        model = seg.provenance.details.get("model", {})
+        name = model.get("name") if isinstance(model, dict) else None
+        self.statusBar().showMessage(f"Model result{f' ({name})' if name else ''}", 10000)
 
     def _start(self, task, title, on_done, on_error) -> TaskHandle:
         # One load at a time: a newer request (the next image) replaces an older one.
@@ -228,6 +265,9 @@ class MainWindow(QMainWindow):
         self.set_segmentation(loaded.segmentation)
         if self.items is None:
             self._remember(loaded.image_path)
+            self.reviews.open_for(loaded.image_path)
+        else:
+            self.reviews.refresh()
         if loaded.mask_error is not None:
             self.statusBar().showMessage(f"Mask not shown: {loaded.mask_error}", 15000)
         else:
@@ -249,6 +289,7 @@ class MainWindow(QMainWindow):
             seg.table.changed.connect(self._on_table_changed)
         for panel in self.docks:
             panel.set_segmentation(seg)
+        self.models.segmentation_changed(seg)
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
         self._rerender()
@@ -297,7 +338,7 @@ class MainWindow(QMainWindow):
         try:
             result = export(seg, choice.format_name, choice.folder, choice.stem,
                             image=self.image_path, image_size=self._image_size(),
-                            overlay=overlay)
+                            overlay=overlay, review=self.reviews.metadata())
         except ViewerError as exc:
             self._show_error("Export failed", exc)
             return None
@@ -310,9 +351,17 @@ class MainWindow(QMainWindow):
         return result
 
     # -- rendering -----------------------------------------------------------
+    def rerender(self) -> None:
+        """Render the overlay again (after a change of mode, selection or view)."""
+        self._rerender()
+
     def _rerender(self) -> None:
         if self.segmentation is None:
             self.canvas.set_overlay(None)
+            return
+        heatmap = self.models.heatmap_layer(self.segmentation)
+        if heatmap is not None:
+            self.canvas.set_overlay(heatmap, None)
             return
         layers = render_overlay(self.segmentation, self.render_settings,
                                 order="bgra", premultiplied=True)
@@ -382,6 +431,7 @@ class MainWindow(QMainWindow):
 
     def _on_canvas_clicked(self, row: int, col: int) -> None:
         # Clicking the canvas selects the segment there, in the panel too.
+        self.reviews.last_point = (row, col)
         seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
         ids = (seg.id,) if seg is not None and seg.visible else ()
         self.segments.select_ids(ids)
@@ -441,6 +491,10 @@ class MainWindow(QMainWindow):
             if confidence is not None:
                 text += f"   confidence {confidence:.2f}"
         return text
+
+    def show_message(self, title: str, text: str) -> None:
+        """A warning the user should read (not an error that stopped something)."""
+        QMessageBox.warning(self, title, text)
 
     def _show_error(self, title: str, error: ViewerError) -> None:
         self.statusBar().showMessage(str(error), 10000)

@@ -96,10 +96,38 @@ def build_menus(w: MainWindow) -> None:
         w.theme_actions[name] = act
     w.panels_menu = view.addMenu("&Panels")
 
+    _build_model_and_review_menus(w)
     # Help
     w.shortcuts_action = action(w, "&Keyboard shortcuts", ["F1", "?"], w.toggle_shortcuts)
     help_menu = w.menuBar().addMenu("&Help")
     help_menu.addAction(w.shortcuts_action)
+
+
+def _build_model_and_review_menus(w: MainWindow) -> None:
+    # Model
+    w.segment_image_action = action(w, "&Segment this image", "Ctrl+R", w.models.run_on_image)
+    w.segment_folder_action = action(w, "Segment the &folder", "Ctrl+Shift+R",
+                                     w.models.run_on_folder)
+    w.heatmap_action = action(w, "Confidence &heatmap", "H", w.models.set_heatmap,
+                              checkable=True)
+    w.model_panel.heatmap_toggled.connect(w.heatmap_action.setChecked)
+    w.next_uncertain_action = action(w, "Next &uncertain region", "U", w.models.next_uncertain)
+    model = w.menuBar().addMenu("&Model")
+    model.addActions([w.segment_image_action, w.segment_folder_action, w.heatmap_action,
+                      w.next_uncertain_action])
+
+    # Review: one key each, reachable with the left hand beside A/D.
+    w.accept_action = action(w, "&Accept", "Y", lambda: w.reviews.set_state("accepted"))
+    w.reject_action = action(w, "&Reject", "R", lambda: w.reviews.set_state("rejected"))
+    w.flag_action = action(w, "&Flag", "G", lambda: w.reviews.set_state("flagged"))
+    w.next_unreviewed_action = action(w, "&Next unreviewed", "Space", w.reviews.next_unreviewed)
+    w.next_filtered_action = action(w, "Next in &filter", "Shift+D", lambda: w.reviews.step())
+    w.previous_filtered_action = action(w, "Previous in f&ilter", "Shift+A",
+                                        lambda: w.reviews.step(backwards=True))
+    review = w.menuBar().addMenu("&Review")
+    review.addActions([w.accept_action, w.reject_action, w.flag_action,
+                       w.next_unreviewed_action, w.next_filtered_action,
+                       w.previous_filtered_action])
 
 
 def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:
@@ -112,6 +140,10 @@ def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:
                      w.alpha_up_action, w.alpha_down_action]),
         ("Zoom", [w.zoom_fit_action, w.zoom_actual_action, w.zoom_in_action,
                   w.zoom_out_action, w.zoom_selection_action]),
+        ("Model", [w.segment_image_action, w.segment_folder_action, w.heatmap_action,
+                   w.next_uncertain_action]),
+        ("Review", [w.accept_action, w.reject_action, w.flag_action, w.next_unreviewed_action,
+                    w.next_filtered_action, w.previous_filtered_action]),
         ("Help", [w.shortcuts_action]),
     ]
 
