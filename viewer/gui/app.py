@@ -28,7 +28,11 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
         settings = settings.replace(theme=theme)
     window = MainWindow(settings)
     window.set_theme(settings.theme)
-    window.state.restore_layout(window)
+    if not window.state.restore_layout(window):
+        # First run: the default size, but never larger than the screen.
+        screen = app.primaryScreen().availableGeometry()
+        window.resize(min(window.width(), int(screen.width() * 0.95)),
+                      min(window.height(), int(screen.height() * 0.95)))
     window.show()
     if problem is not None:
         QMessageBox.warning(window, "Settings ignored", f"{problem}\n\nUsing the defaults.")

@@ -34,11 +34,14 @@ class CanvasWidget(QWidget):
         ``(row, col)`` of a pixel clicked without dragging.
     zoom_changed(float)
         The new scale (screen pixels per image pixel).
+    view_moved()
+        Zoom or pan changed (a linked view follows with :meth:`set_view_state`).
     """
 
     hovered = Signal(int, int)
     clicked = Signal(int, int)
     zoom_changed = Signal(float)
+    view_moved = Signal()
 
     MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
     WHEEL_STEP = 1.25
@@ -54,6 +57,9 @@ class CanvasWidget(QWidget):
         self._center = QPointF()  # image point shown at the widget's centre
         self._press: QPointF | None = None
         self._dragging = False
+        # Split view: the second overlay's layers, shown right of this fraction of the width.
+        self._split: float | None = None
+        self._split_layers: list[tuple[QImage, np.ndarray, bool]] = []
         self.setMouseTracking(True)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -160,6 +166,28 @@ class CanvasWidget(QWidget):
 
     def _view_changed(self) -> None:
         self.zoom_changed.emit(self.scale())
+        self.view_moved.emit()
+        self.update()
+
+    def view_state(self) -> tuple[float | None, QPointF]:
+        """``(zoom, centre)``: zoom None means "fit"; the centre is in image pixels."""
+        return self._zoom, QPointF(self._center)
+
+    def set_view_state(self, state: tuple[float | None, QPointF]) -> None:
+        """Show the same part of the image as another canvas (linked views)."""
+        zoom, center = state
+        if zoom == self._zoom and center == self._center:
+            return  # already there: stops two linked canvases echoing each other
+        self._zoom, self._center = zoom, QPointF(center)
+        self._view_changed()
+
+    def set_split(self, fraction: float | None,
+                  fill: np.ndarray | None = None, outline: np.ndarray | None = None) -> None:
+        """Show a second overlay right of ``fraction`` of the width (None: no split)."""
+        self._split = None if fraction is None else float(np.clip(fraction, 0.0, 1.0))
+        self._split_layers = [(wrap_premultiplied(buf), buf, opaque)
+                              for buf, opaque in ((fill, False), (outline, True))
+                              if buf is not None] if fraction is not None else []
         self.update()
 
     # -- geometry ------------------------------------------------------------
@@ -216,10 +244,27 @@ class CanvasWidget(QWidget):
         painter.drawImage(target, self._base, source)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if self._overlay_visible:
-            for image, _buffer, opaque in self._layers:
+            self._paint_layers(painter, target, source)
+        painter.end()
+
+    def _paint_layers(self, painter: QPainter, target: QRectF, source: QRectF) -> None:
+        split_x = None if self._split is None else self.width() * self._split
+        groups = [(self._layers, None)]
+        if split_x is not None:
+            left = QRectF(0, 0, split_x, self.height())
+            right = QRectF(split_x, 0, self.width() - split_x, self.height())
+            groups = [(self._layers, left), (self._split_layers, right)]
+        for layers, clip in groups:
+            if clip is not None:
+                painter.setClipRect(clip)
+            for image, _buffer, opaque in layers:
                 painter.setOpacity(1.0 if opaque else self._alpha)
                 painter.drawImage(target, image, source)
-        painter.end()
+        if split_x is not None:
+            painter.setClipping(False)
+            painter.setOpacity(1.0)
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawLine(QPointF(split_x, 0), QPointF(split_x, self.height()))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):

@@ -33,6 +33,12 @@ def ask_open_file(parent: QWidget, title: str, folder: str, filters: str) -> str
     return path
 
 
+def ask_save_file(parent: QWidget, title: str, suggested: str, filters: str) -> str:
+    """The path the user chose to write, or "" when cancelled."""
+    path, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    return path
+
+
 def ask_folder(parent: QWidget, title: str, folder: str) -> str:
     """The folder the user picked, or "" when cancelled."""
     return QFileDialog.getExistingDirectory(parent, title, folder)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
 
 from viewer import __version__
 from viewer.core.browse import ItemList
@@ -22,6 +29,8 @@ from viewer.core.settings import Settings, save_settings
 from viewer.core.tasks import Loaded, drain, load_image, load_mask, scan_folder
 from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
+from viewer.gui.compare_panel import ComparePanel
+from viewer.gui.compare_view import CompareView
 from viewer.gui.export_dialog import ExportChoice
 from viewer.gui.legend_panel import LegendPanel
 from viewer.gui.menus import build_menus, build_overlay_toolbar, shortcut_groups
@@ -58,12 +67,20 @@ class MainWindow(QMainWindow):
                                               thickness=self.settings.outline_thickness)
         self.canvas = CanvasWidget(self)
         self.canvas.set_alpha(self.settings.overlay_alpha)
-        self.setCentralWidget(self.canvas)
+        # Compare mode's side-by-side view: a second canvas, hidden until asked for.
+        self.side_canvas = CanvasWidget(self)
+        self.side_canvas.hide()
+        splitter = QSplitter(self)
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(self.side_canvas)
+        self.setCentralWidget(splitter)
         self.model_panel = ModelPanel(models_dirs, self)
         self.review_panel = ReviewPanel(self)
+        self.compare_panel = ComparePanel(self)
         self._build_docks()
         self.models = ModelRuns(self, self.model_panel)
         self.reviews = ReviewSession(self, self.review_panel)
+        self.compare = CompareView(self, self.compare_panel)
         build_menus(self)
         self.addToolBar(build_overlay_toolbar(self))
         self.navigation = NavigationBar(self.previous_action, self.next_action, self)
@@ -72,9 +89,9 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self.setAcceptDrops(True)
-        self.resize(1280, 820)
+        self.resize(1440, 860)
         # Room for the Segments table's columns; a remembered layout overrides it.
-        self.resizeDocks([self.segments], [400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.segments, self.model_panel], [400, 320], Qt.Orientation.Horizontal)
         self._update_actions()
 
     # -- building ------------------------------------------------------------
@@ -85,13 +102,17 @@ class MainWindow(QMainWindow):
         self.palette_panel.choose(self.settings.palette, apply=False)
         self.stats_panel = StatsPanel(self)
         self.docks = (self.legend, self.segments, self.palette_panel, self.stats_panel)
-        for dock in (*self.docks, self.model_panel, self.review_panel):
+        for dock in self.docks:
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        # Left: what the user does (run a model, review, compare); right: what the mask holds.
+        for dock in (self.model_panel, self.review_panel, self.compare_panel):
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         # Legend, palette and statistics share tabs above the segment table.
         self.tabifyDockWidget(self.legend, self.palette_panel)
         self.tabifyDockWidget(self.palette_panel, self.stats_panel)
-        self.tabifyDockWidget(self.stats_panel, self.model_panel)
         self.tabifyDockWidget(self.model_panel, self.review_panel)
+        self.tabifyDockWidget(self.review_panel, self.compare_panel)
+        self.model_panel.raise_()
         self.legend.raise_()
 
     def _build_status_bar(self) -> None:
@@ -103,8 +124,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _connect(self) -> None:
-        for dock in (*self.docks, self.model_panel, self.review_panel):
+        for dock in (*self.docks, self.model_panel, self.review_panel, self.compare_panel):
             self.panels_menu.addAction(dock.toggleViewAction())
+        # Linked views: either canvas's zoom and pan moves the other.
+        self.canvas.view_moved.connect(
+            lambda: self.side_canvas.set_view_state(self.canvas.view_state()))
+        self.side_canvas.view_moved.connect(
+            lambda: self.canvas.set_view_state(self.side_canvas.view_state()))
         self.shortcuts_overlay = ShortcutsOverlay(self, shortcut_groups(self))
         self.theme_actions[self.settings.theme].setChecked(True)
         self.palette_panel.palette_chosen.connect(self._on_palette_chosen)
@@ -169,7 +195,7 @@ class MainWindow(QMainWindow):
     def open_mask(self, path: str | Path) -> bool:
         """Overlay a mask on the open photo; it must have the photo's size."""
         try:
-            seg = read_mask(path, image_size=self._image_size())
+            seg = read_mask(path, image_size=self.image_size())
         except ViewerError as exc:
             self._show_error("Cannot open mask", exc)
             return False
@@ -187,7 +213,7 @@ class MainWindow(QMainWindow):
             self.set_segmentation(seg)
             self._show_warnings(seg)
 
-        return self._start(load_mask(path, self._image_size()), f"Opening {path.name}", done,
+        return self._start(load_mask(path, self.image_size()), f"Opening {path.name}", done,
                            lambda exc: self._show_error("Cannot open mask", exc))
 
     def step_item(self, delta: int) -> TaskHandle | None:
@@ -290,6 +316,7 @@ class MainWindow(QMainWindow):
         for panel in self.docks:
             panel.set_segmentation(seg)
         self.models.segmentation_changed(seg)
+        self.compare.shown_changed()
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
         self._rerender()
@@ -337,7 +364,7 @@ class MainWindow(QMainWindow):
             overlay = render_export(self.image, seg, self.canvas.alpha, self.render_settings)
         try:
             result = export(seg, choice.format_name, choice.folder, choice.stem,
-                            image=self.image_path, image_size=self._image_size(),
+                            image=self.image_path, image_size=self.image_size(),
                             overlay=overlay, review=self.reviews.metadata())
         except ViewerError as exc:
             self._show_error("Export failed", exc)
@@ -356,6 +383,9 @@ class MainWindow(QMainWindow):
         self._rerender()
 
     def _rerender(self) -> None:
+        comparing = self.compare.active()
+        self.canvas.set_split(None)
+        self.side_canvas.setVisible(comparing and self.compare.mode == "side")
         if self.segmentation is None:
             self.canvas.set_overlay(None)
             return
@@ -363,26 +393,36 @@ class MainWindow(QMainWindow):
         if heatmap is not None:
             self.canvas.set_overlay(heatmap, None)
             return
+        if comparing and self.compare.mode == "diff":
+            self.canvas.set_overlay(self.compare.diff_layer(), None)
+            return
         layers = render_overlay(self.segmentation, self.render_settings,
                                 order="bgra", premultiplied=True)
         self.canvas.set_overlay(layers.fill, layers.outline)
+        if comparing and self.compare.mode == "split":
+            self.canvas.set_split(self.compare.split, *self.compare.other_layers())
+        elif comparing and self.compare.mode == "side":
+            self.side_canvas.set_image(self.image)
+            self.side_canvas.set_alpha(self.canvas.alpha)
+            self.side_canvas.set_overlay(*self.compare.other_layers())
+            self.side_canvas.set_view_state(self.canvas.view_state())
 
     def _on_table_changed(self, ids, fields) -> None:
         self._rerender()
 
     # -- user commands (menus, keys) -----------------------------------------
     def choose_image(self) -> None:
-        path = dialogs.ask_open_file(self, "Open image", self._last_dir(), dialogs.IMAGE_FILTER)
+        path = dialogs.ask_open_file(self, "Open image", self.last_dir(), dialogs.IMAGE_FILTER)
         if path:
             self.load_image(path, find_mask=True)
 
     def choose_folder(self) -> None:
-        folder = dialogs.ask_folder(self, "Open folder", self._last_dir())
+        folder = dialogs.ask_folder(self, "Open folder", self.last_dir())
         if folder:
             self.open_folder(folder)
 
     def choose_mask(self) -> None:
-        path = dialogs.ask_open_file(self, "Open mask", self._last_dir(), dialogs.mask_filter())
+        path = dialogs.ask_open_file(self, "Open mask", self.last_dir(), dialogs.mask_filter())
         if path:
             self.load_mask(path)
 
@@ -424,6 +464,7 @@ class MainWindow(QMainWindow):
     def _on_alpha_slider_changed(self, value: int) -> None:
         self.alpha_label.setText(f" {value:3d} % ")
         self.canvas.set_alpha(value / 100.0)
+        self.side_canvas.set_alpha(value / 100.0)
 
     def _on_mode_combo_changed(self, index: int) -> None:
         self.render_settings = self.render_settings.with_(mode=self.mode_combo.itemData(index))
@@ -432,6 +473,8 @@ class MainWindow(QMainWindow):
     def _on_canvas_clicked(self, row: int, col: int) -> None:
         # Clicking the canvas selects the segment there, in the panel too.
         self.reviews.last_point = (row, col)
+        if self.compare.click(row, col):
+            return
         seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
         ids = (seg.id,) if seg is not None and seg.visible else ()
         self.segments.select_ids(ids)
@@ -500,7 +543,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
 
-    def _image_size(self) -> tuple[int, int] | None:
+    def image_size(self) -> tuple[int, int] | None:
         return None if self.image is None else (self.image.shape[1], self.image.shape[0])
 
     def _show_warnings(self, seg: Segmentation | None) -> None:
@@ -514,13 +557,14 @@ class MainWindow(QMainWindow):
         self.state.add_recent(path, self.settings.recent_files_max)
         self.state.set_value("last_dir", str(path if path.is_dir() else path.parent))
 
-    def _last_dir(self) -> str:
+    def last_dir(self) -> str:
         return str(self.state.value("last_dir", "") or "")
 
     def _update_actions(self) -> None:
         has_seg = self.segmentation is not None
         self.export_action.setEnabled(has_seg)
         self.open_mask_action.setEnabled(self.image is not None)
+        self.compare_action.setEnabled(self.image is not None)
         self.zoom_selection_action.setEnabled(bool(self.render_settings.selected))
         in_folder = self.items is not None and len(self.items) > 0
         for act, delta in ((self.previous_action, -1), (self.next_action, 1)):

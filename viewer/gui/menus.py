@@ -46,7 +46,10 @@ def build_menus(w: MainWindow) -> None:
     w.export_action = action(w, "&Export mask…", "Ctrl+E", w.choose_export)
     w.quit_action = action(w, "&Quit", QKeySequence.StandardKey.Quit, w.close)
     menu = w.menuBar().addMenu("&File")
-    menu.addActions([w.open_image_action, w.open_folder_action, w.open_mask_action])
+    w.compare_action = action(w, "&Compare with a second mask…", "Ctrl+K",
+                              lambda: w.compare.choose_other())
+    menu.addActions([w.open_image_action, w.open_folder_action, w.open_mask_action,
+                     w.compare_action])
     w.recent_menu = menu.addMenu("Open &recent")
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     menu.addSeparator()
@@ -54,6 +57,16 @@ def build_menus(w: MainWindow) -> None:
     menu.addSeparator()
     menu.addAction(w.quit_action)
 
+    _build_go_menu(w)
+    _build_view_menu(w)
+    _build_model_and_review_menus(w)
+    # Help
+    w.shortcuts_action = action(w, "&Keyboard shortcuts", ["F1", "?"], w.toggle_shortcuts)
+    help_menu = w.menuBar().addMenu("&Help")
+    help_menu.addAction(w.shortcuts_action)
+
+
+def _build_go_menu(w: MainWindow) -> None:
     # Go: folder navigation. A/D as in labelme, Page keys as in image browsers.
     w.previous_action = action(w, "&Previous image", ["A", "PgUp"], lambda: w.step_item(-1))
     w.next_action = action(w, "&Next image", ["D", "PgDown"], lambda: w.step_item(1))
@@ -64,7 +77,8 @@ def build_menus(w: MainWindow) -> None:
     go = w.menuBar().addMenu("&Go")
     go.addActions([w.previous_action, w.next_action, w.first_action, w.last_action])
 
-    # View
+
+def _build_view_menu(w: MainWindow) -> None:
     w.overlay_action = action(w, "Show &overlay", "O", w.canvas.set_overlay_visible,
                               checkable=True)
     w.overlay_action.setChecked(True)
@@ -95,12 +109,6 @@ def build_menus(w: MainWindow) -> None:
         themes.addAction(act)
         w.theme_actions[name] = act
     w.panels_menu = view.addMenu("&Panels")
-
-    _build_model_and_review_menus(w)
-    # Help
-    w.shortcuts_action = action(w, "&Keyboard shortcuts", ["F1", "?"], w.toggle_shortcuts)
-    help_menu = w.menuBar().addMenu("&Help")
-    help_menu.addAction(w.shortcuts_action)
 
 
 def _build_model_and_review_menus(w: MainWindow) -> None:
@@ -134,7 +142,7 @@ def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:
     """The actions listed by the shortcut help overlay, grouped as in the menus."""
     return [
         ("Files", [w.open_image_action, w.open_folder_action, w.open_mask_action,
-                   w.export_action, w.quit_action]),
+                   w.compare_action, w.export_action, w.quit_action]),
         ("Folder", [w.previous_action, w.next_action, w.first_action, w.last_action]),
         ("Overlay", [w.overlay_action, w.isolate_action, w.next_mode_action,
                      w.alpha_up_action, w.alpha_down_action]),

@@ -37,12 +37,15 @@ class WindowState:
         """Put the window back as it was; False when nothing usable was saved."""
         geometry = self._qs.value("window/geometry")
         state = self._qs.value("window/state")
-        restored = False
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            restored = window.restoreGeometry(geometry)
+        restored_state = restored_geometry = False
+        # Docks first: closed docks lower the minimum size the geometry must respect.
         if isinstance(state, QByteArray) and not state.isEmpty():
-            restored = window.restoreState(state, LAYOUT_VERSION) and restored
-        return restored
+            restored_state = window.restoreState(state, LAYOUT_VERSION)
+            # Without this, a window never shown keeps the visible docks' minimum size.
+            window.layout().activate()
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            restored_geometry = window.restoreGeometry(geometry)
+        return restored_state and restored_geometry
 
     # -- recent files --------------------------------------------------------
     def recent(self) -> list[Path]:
