@@ -106,3 +106,17 @@ def test_a_broken_sidecar_is_reported_and_never_overwritten(qtbot, folder, monke
     assert shown and "segview-review.json" in shown[0]
     window.reviews.set_state("accepted")
     assert (folder / "segview-review.json").read_text() == "{ not json"
+
+
+def test_review_report_lists_states_comments_and_thumbnails(win, qtbot, tmp_path):
+    _key(qtbot, win, Qt.Key.Key_Y)
+    win.reviews.add_comment("looks right")
+    out = tmp_path / "report"
+    win.reviews.write_report(out)
+    qtbot.waitUntil(lambda: not win.loading, timeout=10000)
+    doc = json.loads((out / "report.json").read_text())
+    records = {r["item"]: r for r in doc["items"]}
+    assert records["img0.png"]["state"] == "accepted"
+    assert "looks right" in json.dumps(records["img0.png"])
+    assert len(records) == 4 and (out / "report.html").read_text().count("<img") >= 4
+    assert "img0.png" in (out / "report.csv").read_text()

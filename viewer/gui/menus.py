@@ -132,10 +132,14 @@ def _build_model_and_review_menus(w: MainWindow) -> None:
     w.next_filtered_action = action(w, "Next in &filter", "Shift+D", lambda: w.reviews.step())
     w.previous_filtered_action = action(w, "Previous in f&ilter", "Shift+A",
                                         lambda: w.reviews.step(backwards=True))
+    w.report_action = action(w, "Write review &report…", None,
+                             lambda: w.reviews.choose_report_folder())
     review = w.menuBar().addMenu("&Review")
     review.addActions([w.accept_action, w.reject_action, w.flag_action,
                        w.next_unreviewed_action, w.next_filtered_action,
                        w.previous_filtered_action])
+    review.addSeparator()
+    review.addAction(w.report_action)
 
 
 def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:

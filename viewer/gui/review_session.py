@@ -15,7 +15,13 @@ from PySide6.QtCore import QObject
 
 from viewer.core import review as core_review
 from viewer.core.errors import ViewerError
+from viewer.core.formats.registry import read_mask
+from viewer.core.images import read_image
+from viewer.core.metrics import compare
+from viewer.core.report import ReportItem, thumbnail, write_report
 from viewer.core.review import Review, State
+from viewer.core.tasks import Progress
+from viewer.gui import dialogs
 from viewer.gui.review_panel import ReviewPanel
 
 if TYPE_CHECKING:
@@ -140,6 +146,29 @@ class ReviewSession(QObject):
         self.refresh()
         self.window.statusBar().showMessage(f"Review: {what}", 5000)
 
+    # -- report --------------------------------------------------------------
+    def choose_report_folder(self) -> None:
+        if not self.keys:
+            self.window.statusBar().showMessage("Open an image or a folder first", 5000)
+            return
+        folder = dialogs.ask_folder(self.window, "Write the review report into",
+                                    self.window.last_dir())
+        if folder:
+            self.write_report(folder)
+
+    def write_report(self, folder: str | Path):
+        """Write report.json/.csv/.html with thumbnails, in a worker."""
+        items = self.window.items
+        entries = ([(item.image, item.masks[0] if item.masks else None) for item in items.items]
+                   if items is not None else [(self.window.image_path, self.window.mask_path)])
+        task = report_task(entries, self.root, self.review, dict(self.window.models.results),
+                           Path(folder))
+        return self.window.start_task(
+            task, "Writing the review report",
+            lambda files: self.window.statusBar().showMessage(
+                f"Review report written: {files.html}", 15000),
+            "Review report not written")
+
     # -- walking -------------------------------------------------------------
     def next_unreviewed(self) -> None:
         """Go to the next unreviewed item of the folder (wrapping)."""
@@ -159,3 +188,27 @@ class ReviewSession(QObject):
             self.window.statusBar().showMessage("No such item left", 5000)
         elif self.window.items is not None:
             self.window.go_to_item(index)
+
+
+def report_task(entries, root: Path, review: Review, results: dict, folder: Path):
+    """Build one report item per image (thumbnails; metrics when a model result exists)."""
+    total, items = len(entries), []
+    for done, (image_path, mask_path) in enumerate(entries):
+        key = core_review.item_key(root, image_path)
+        yield Progress(done, total, f"Report: {key}")
+        image, truth, thumbs, scores = None, None, [], None
+        try:
+            image = read_image(image_path)
+            if mask_path is not None:
+                truth = read_mask(mask_path, image_size=(image.shape[1], image.shape[0]))
+        except ViewerError:
+            pass  # the report still lists the item, with what could be read
+        thumbs.append(("mask", thumbnail(image, truth)))
+        predicted = results.get(image_path)
+        if predicted is not None:
+            thumbs.append(("model", thumbnail(image, predicted)))
+            if truth is not None and truth.shape == predicted.shape:
+                scores = compare(truth, predicted)
+        items.append(ReportItem(key, review.item(key), scores, tuple(thumbs)))
+    yield Progress(total, total, "Writing")
+    return write_report(folder, items, title=f"Review of {root.name}")
