@@ -95,3 +95,57 @@ def test_segment_folder_goes_on_after_a_bad_image(win, qtbot, tmp_path, monkeypa
     win.go_to_item(2)  # c.png shows its result without running the model again
     _wait(qtbot, win)
     assert win.segmentation is win.models.results[tmp_path / "c.png"]
+
+
+def test_any_onnx_file_is_described_saved_and_listed(win, qtbot, tmp_path, monkeypatch):
+    from viewer.core.inference.registry import user_models_dir
+    from viewer.gui import dialogs
+
+    model = tmp_path / "my_selfie.onnx"
+    shutil.copy(_paths.models_dir() / "selfie_segmentation.onnx", model)
+    answers = []
+
+    def answer(dialog):
+        dialog.name_edit.setText("My selfie")
+        dialog.id_edit.setText("my-selfie")
+        dialog.kind_combo.setCurrentText("sigmoid")
+        dialog.classes_edit.setPlainText("background\nperson")
+        dialog._on_save()
+        answers.append(dialog)
+        return True
+
+    monkeypatch.setattr(dialogs, "run_dialog", answer)
+    win.models.describe(model)
+    _wait(qtbot, win)
+    assert answers and answers[0].description.inputs[0].name == "input"
+    saved = user_models_dir() / "my-selfie.json"
+    assert saved.is_file() and answers[0].saved_path == saved
+    assert win.model_panel.manifest.id == "my-selfie"
+    assert win.model_panel.manifest.class_names == ("background", "person")
+    assert win.open_image(_paths.sample_image())
+    win.segment_image_action.trigger()  # the described model runs
+    _wait(qtbot, win)
+    assert any(s.label == "person" and s.area > 0 for s in win.segmentation.table)
+
+
+def test_a_bad_onnx_file_gives_a_clear_error(win, qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("viewer.gui.main_window.QMessageBox.critical",
+                        lambda parent, title, text: shown.append(text))
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(b"not a model")
+    win.models.describe(bad)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert "broken.onnx" in shown[0]
+
+
+def test_manifest_dialog_rejects_bad_numbers(qtbot):
+    from viewer.core.inference.registry import describe_onnx
+    from viewer.gui.manifest_dialog import ManifestDialog
+
+    dialog = ManifestDialog(describe_onnx(_paths.models_dir() / "selfie_segmentation.onnx"))
+    qtbot.addWidget(dialog)
+    dialog.mean_edit.setText("1, 2")
+    dialog._on_save()
+    assert "mean must be 1 or 3 numbers" in dialog.error_label.text()
+    assert dialog.result() == 0

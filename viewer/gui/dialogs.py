@@ -53,6 +53,11 @@ def ask_export(parent: QWidget, seg: Segmentation, stem: str,
     return None
 
 
+def run_dialog(dialog: QDialog) -> bool:
+    """Show a modal dialog; True when accepted (tests replace this to answer it)."""
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
 def fill_recent_menu(menu: QMenu, paths: list[Path], open_path: Callable[[Path], object],
                      clear: Callable[[], None]) -> None:
     """List ``paths`` in ``menu`` (missing ones greyed out) with a "Clear" entry."""

@@ -46,6 +46,7 @@ class ModelPanel(QDockWidget):
 
     run_image_requested = Signal()
     run_folder_requested = Signal()
+    describe_requested = Signal()
     heatmap_toggled = Signal(bool)
     threshold_changed = Signal(float)
     next_uncertain_requested = Signal()
@@ -63,6 +64,10 @@ class ModelPanel(QDockWidget):
         self.run_image_button.clicked.connect(self.run_image_requested.emit)
         self.run_folder_button = QPushButton("Segment the folder")
         self.run_folder_button.clicked.connect(self.run_folder_requested.emit)
+        self.describe_button = QPushButton("Add an ONNX file…")
+        self.describe_button.setToolTip("Describe any ONNX segmentation model and keep it "
+                                        "in your models folder")
+        self.describe_button.clicked.connect(self.describe_requested.emit)
         self.info_label = QLabel()
         self.info_label.setWordWrap(True)
         self.heatmap_check = QCheckBox("Confidence heatmap")
@@ -95,6 +100,7 @@ class ModelPanel(QDockWidget):
         column = QVBoxLayout()
         column.addLayout(form)
         column.addWidget(self.info_label)
+        column.addWidget(self.describe_button)
         column.addLayout(runs)
         column.addSpacing(8)
         column.addWidget(self.heatmap_check)
@@ -128,6 +134,13 @@ class ModelPanel(QDockWidget):
                                     + (f". Skipped: {problems}" if problems else ""))
         for button in (self.run_image_button, self.run_folder_button):
             button.setEnabled(bool(self.models))
+
+    def choose(self, model_id: str) -> bool:
+        """Make ``model_id`` the chosen model; False when it is not listed."""
+        index = self.model_combo.findData(model_id)
+        if index >= 0:
+            self.model_combo.setCurrentIndex(index)
+        return index >= 0
 
     @property
     def manifest(self) -> ModelManifest | None:

@@ -15,11 +15,14 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from viewer.core.errors import ViewerError
+from viewer.core.inference.registry import ModelDescription, describe_onnx
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.inference.tasks import SegmentResult, segment_images
 from viewer.core.render.confidence import confidence_overlay, uncertain_regions
 from viewer.core.segmentation import Segmentation
 from viewer.core.tasks import Progress, Task
+from viewer.gui import dialogs
+from viewer.gui.manifest_dialog import ManifestDialog
 from viewer.gui.model_panel import ModelPanel
 
 if TYPE_CHECKING:
@@ -41,6 +44,7 @@ class ModelRuns(QObject):
         self._region_index = -1
         panel.run_image_requested.connect(self.run_on_image)
         panel.run_folder_requested.connect(self.run_on_folder)
+        panel.describe_requested.connect(self.choose_onnx)
         panel.heatmap_toggled.connect(self.set_heatmap)
         panel.threshold_changed.connect(self._on_threshold_changed)
         panel.next_uncertain_requested.connect(self.next_uncertain)
@@ -102,6 +106,24 @@ class ModelRuns(QObject):
                                      text + "".join(f"\n{r.error}" for r in failed[1:10]))
         self.window.statusBar().showMessage(text, 15000)
 
+    def choose_onnx(self) -> None:
+        path = dialogs.ask_open_file(self.window, "Add an ONNX model", self.window.last_dir(),
+                                     "ONNX models (*.onnx);;All files (*)")
+        if path:
+            self.describe(path)
+
+    def describe(self, path: str | Path):
+        """Read what an ONNX graph tells (in a worker), then ask for the rest."""
+        return self.window.start_task(_describe(Path(path)), f"Reading {Path(path).name}",
+                                      self._ask_manifest, "Cannot use this model")
+
+    def _ask_manifest(self, description: ModelDescription) -> None:
+        dialog = ManifestDialog(description, self.window)
+        if dialogs.run_dialog(dialog):
+            self.panel.refresh_models()
+            self.panel.choose(dialog.manifest().id)
+            self.window.statusBar().showMessage(f"Model saved as {dialog.saved_path}", 10000)
+
     # -- confidence review ---------------------------------------------------
     def set_heatmap(self, on: bool) -> None:
         """Show the confidence heatmap (True) or the label overlay."""
@@ -146,6 +168,11 @@ class ModelRuns(QObject):
         self._regions, self._region_index = None, -1
         if self.heatmap:
             self.window.rerender()
+
+
+def _describe(path: Path) -> Task[ModelDescription]:
+    yield Progress(0, 1, f"Reading {path.name}")
+    return describe_onnx(path)
 
 
 def _segment_one(runner: ModelRunner, image: np.ndarray, path: Path) -> Task[Segmentation]:
