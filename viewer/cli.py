@@ -63,6 +63,8 @@ def _gui_parser() -> argparse.ArgumentParser:
                         help="image or folder to open (default: the bundled sample); "
                              "an image's mask is found by its name when --mask is not given")
     parser.add_argument("--mask", help="mask to overlay on the image")
+    parser.add_argument("--models-dir", action="append", default=[], metavar="DIR",
+                        help="another folder of model manifests (repeatable)")
     parser.add_argument("--theme", choices=("system", "light", "dark"),
                         help="colour theme for this run (default: the saved setting)")
     parser.add_argument("--screenshot", metavar="PNG",
@@ -74,7 +76,8 @@ def _gui(argv: Sequence[str]) -> int:
     args = _gui_parser().parse_args(argv)
     from viewer.gui.app import run
 
-    return run(path=args.image, mask=args.mask, screenshot=args.screenshot, theme=args.theme)
+    return run(path=args.image, mask=args.mask, screenshot=args.screenshot, theme=args.theme,
+               models_dirs=tuple(args.models_dir))
 
 
 if __name__ == "__main__":

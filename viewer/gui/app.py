@@ -11,7 +11,7 @@ from viewer.core.settings import Settings, load_settings
 
 
 def run(path: str | None = None, mask: str | None = None, screenshot: str | None = None,
-        theme: str | None = None) -> int:
+        theme: str | None = None, models_dirs: tuple[str, ...] = ()) -> int:
     """Open the main window on ``path`` (an image or a folder; default: the bundled sample).
 
     Returns the exit code.
@@ -26,7 +26,7 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     settings, problem = _settings()
     if theme is not None:
         settings = settings.replace(theme=theme)
-    window = MainWindow(settings)
+    window = MainWindow(settings, models_dirs=models_dirs)
     window.set_theme(settings.theme)
     if not window.state.restore_layout(window):
         # First run: the default size, but never larger than the screen.
