@@ -42,7 +42,7 @@ def win(qtbot, case):
 
 
 def _premultiplied_bgr(rgba):
-    r, g, b, a = rgba
+    r, g, b, a = (int(v) for v in rgba)
     return [round(c * a / 255) for c in (b, g, r)]
 
 
@@ -133,3 +133,22 @@ def test_folder_scope_compares_masks_with_model_results(qtbot, tmp_path):
         for n in ("one.png", "two.png")))
     assert window.compare_panel.scores.to_dict() == expected.to_dict()
     assert "2 images" in window.compare_panel.summary_label.text()
+
+
+def test_one_class_diff_and_the_cli_agree_with_the_window(win, case, capsys):
+    from viewer.cli import main
+
+    folder, a, b = case
+    index = win.compare_panel.focus_combo.findData(1)
+    win.compare_panel.focus_combo.setCurrentIndex(index)
+    fill = win.canvas._layers[0][1]
+    focus = metrics.diff_map(read_mask(folder / "a.png"), read_mask(folder / "b.png"), focus=1)
+    expected = focus.rgba()
+    for row, col in ((0, 7), (2, 1), (2, 2), (2, 4)):
+        assert fill[row, col, :3].tolist() == _premultiplied_bgr(expected[row, col]), (row, col)
+    assert fill[0, 7, 3] == 0  # class 2's extra pixel is not shown in class 1's diff
+    assert main(["compare", str(folder / "a.png"), str(folder / "b.png"), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    shown = win.compare_panel.scores.to_dict()
+    assert cli["overall"]["mean_iou"] == shown["mean_iou"]
+    assert [c["iou"] for c in cli["overall"]["classes"]] == [c["iou"] for c in shown["classes"]]

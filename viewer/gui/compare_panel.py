@@ -54,6 +54,7 @@ class ComparePanel(QDockWidget):
     mode_changed = Signal(str)
     split_moved = Signal(float)
     scope_changed = Signal(str)
+    focus_changed = Signal(object)
     export_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
@@ -68,6 +69,10 @@ class ComparePanel(QDockWidget):
             self.mode_combo.addItem(title, key)
         self.mode_combo.currentIndexChanged.connect(
             lambda i: self.mode_changed.emit(self.mode_combo.itemData(i)))
+        self.focus_combo = QComboBox()
+        self.focus_combo.addItem("All classes", None)
+        self.focus_combo.currentIndexChanged.connect(
+            lambda i: self.focus_changed.emit(self.focus_combo.itemData(i)))
         self.split_slider = QSlider(Qt.Orientation.Horizontal)
         self.split_slider.setRange(0, 100)
         self.split_slider.setValue(50)
@@ -106,6 +111,7 @@ class ComparePanel(QDockWidget):
         mode = QHBoxLayout()
         mode.addWidget(QLabel("View"))
         mode.addWidget(self.mode_combo, 1)
+        mode.addWidget(self.focus_combo, 1)
         split = QHBoxLayout()
         split.addWidget(QLabel("Split"))
         split.addWidget(self.split_slider, 1)
@@ -149,6 +155,7 @@ class ComparePanel(QDockWidget):
             f"Pixel accuracy {_pct(scores.pixel_accuracy)} · mean IoU {_pct(scores.mean_iou)}"
             f" · mean Dice {_pct(scores.mean_dice)}\n{scores.scored_pixels:,} pixels scored, "
             f"{scores.ignored_pixels:,} void" + (f"\n{note}" if note else ""))
+        self._fill_focus(scores)
         self.table.setRowCount(len(scores.per_class))
         for row, score in enumerate(scores.per_class):
             cells = (score.name or class_text(score.key), _pct(score.iou), _pct(score.dice),
@@ -160,6 +167,23 @@ class ComparePanel(QDockWidget):
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self._show_confusion(scores)
+
+    def _fill_focus(self, scores: Scores) -> None:
+        # The diff can show one class: agree / missed / extra for it alone.
+        current = self.focus_combo.currentData()
+        self.focus_combo.blockSignals(True)
+        self.focus_combo.clear()
+        self.focus_combo.addItem("All classes", None)
+        for score in scores.per_class:
+            self.focus_combo.addItem(score.name or class_text(score.key), score.key)
+        index = max(self.focus_combo.findData(current), 0) if current is not None else 0
+        self.focus_combo.setCurrentIndex(index)
+        self.focus_combo.blockSignals(False)
+
+    @property
+    def focus(self):
+        """The class the diff shows alone, or None for all."""
+        return self.focus_combo.currentData()
 
     def _show_confusion(self, scores: Scores) -> None:
         counts = np.asarray(scores.confusion.counts[:-1, :-1], np.float64)

@@ -52,6 +52,7 @@ class CompareView(QObject):
         panel.mode_changed.connect(self.set_mode)
         panel.split_moved.connect(self.set_split)
         panel.scope_changed.connect(lambda scope: self.update_metrics())
+        panel.focus_changed.connect(self.set_focus)
         panel.export_requested.connect(self.export_metrics)
 
     # -- B -------------------------------------------------------------------
@@ -102,6 +103,13 @@ class CompareView(QObject):
         self.region = None
         self.window.rerender()
 
+    def set_focus(self, key) -> None:
+        """Show the diff of one class (agree, missed, extra), or of all classes (None)."""
+        self._diff = self._regions = None
+        self.region = None
+        if self.mode == "diff":
+            self.window.rerender()
+
     def set_split(self, fraction: float) -> None:
         self.split = fraction
         if self.mode == "split":
@@ -115,7 +123,8 @@ class CompareView(QObject):
     def diff(self) -> metrics.DiffMap | None:
         """The diff of A against B (computed once per change)."""
         if self._diff is None and self.active():
-            self._diff = metrics.diff_map(self.window.segmentation, self.other)
+            self._diff = metrics.diff_map(self.window.segmentation, self.other,
+                                          focus=self.panel.focus)
         return self._diff
 
     def diff_layer(self) -> np.ndarray | None:
