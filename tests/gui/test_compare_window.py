@@ -152,3 +152,29 @@ def test_one_class_diff_and_the_cli_agree_with_the_window(win, case, capsys):
     shown = win.compare_panel.scores.to_dict()
     assert cli["overall"]["mean_iou"] == shown["mean_iou"]
     assert [c["iou"] for c in cli["overall"]["classes"]] == [c["iou"] for c in shown["classes"]]
+
+
+def test_confusion_matrix_is_shown_in_the_dock(win, case):
+    _, a, b = case
+    panel = win.compare_panel
+    assert panel.confusion_plot.isVisibleTo(panel)
+    assert panel.scores.confusion.classes == (0, 1, 2)
+    # By hand: A's class 1 is a 4x3 block, B's the same block one column right, plus a 2.
+    by_hand = np.array([[31, 4, 1],
+                        [4, 8, 0],
+                        [0, 0, 0]])
+    # Independently: one bincount over (A, B) pairs; no pixel is void here.
+    counted = np.bincount((a.astype(np.int64) * 3 + b).ravel(), minlength=9).reshape(3, 3)
+    np.testing.assert_array_equal(counted, by_hand)
+    np.testing.assert_array_equal(panel.scores.confusion.matrix, counted)
+    # The heatmap shows each ground-truth row as shares (a row without pixels stays 0).
+    shares = np.zeros((3, 3))
+    shares[:2] = by_hand[:2] / by_hand[:2].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(panel.confusion_image.image, shares)
+    names = [panel.table.item(row, 0).text() for row in range(3)]  # the classes' rows
+    for axis in ("left", "bottom"):
+        ticks = panel.confusion_plot.getAxis(axis)._tickLevels
+        assert ticks == [[(0.5, names[0]), (1.5, names[1]), (2.5, names[2])]]
+    win.compare.set_other(None)  # nothing compared: the heatmap and its class names go
+    assert panel.confusion_image.image is None
+    assert panel.confusion_plot.getAxis("left")._tickLevels is None

@@ -150,6 +150,8 @@ class ComparePanel(QDockWidget):
         if scores is None:
             self.summary_label.setText(note or "Load a second mask to compare.")
             self.confusion_image.clear()
+            for axis in ("left", "bottom"):
+                self.confusion_plot.getAxis(axis).setTicks(None)  # no stale class names
             return
         self.summary_label.setText(
             f"Pixel accuracy {_pct(scores.pixel_accuracy)} · mean IoU {_pct(scores.mean_iou)}"
