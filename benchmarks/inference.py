@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python -m benchmarks.inference [--model PATH] [--size 1080p]
+    .venv/bin/python -m benchmarks.inference [--model PATH] [--size 1080p] [--threads 1]
                                              [--rounds 15] [--budget 30] [--json PATH]
 
 The model is DeepLabV3 (``../shared/models/deeplabv3_257_mv_gpu.onnx``) when
@@ -10,8 +10,8 @@ present, else the bundled selfie model. The photo is the bundled astronaut
 resized to ``--size`` and saved as a JPEG (quality 90). Methods, timed
 round-robin in one group (``benchmarks._timing``), medians:
 
-- ``ort raw``: ``InferenceSession.run`` on a ready tensor (1 intra-op thread,
-  the runner's options): the baseline of every ratio;
+- ``ort raw``: ``InferenceSession.run`` on a ready tensor (the runner's
+  options): the baseline of every ratio;
 - ``pipeline file -> labels``: our whole path: decode the JPEG, pre-process,
   infer, post-process to a full-size label map and confidence
   (``read_for_model`` + ``ModelRunner.predict``);
@@ -19,8 +19,16 @@ round-robin in one group (``benchmarks._timing``), medians:
 - ``pipeline file -> Segmentation``: ``ModelRunner.run_file``, which also
   builds the :class:`Segmentation` (segment table, areas, boxes, scores);
 - ``cv2.dnn raw`` and ``cv2.dnn pipeline`` (``cv2.imread``, ``blobFromImage``,
-  forward, argmax, nearest resize), with ``ENGINE_CLASSIC`` on OpenCV 5 (the new
-  engine gives wrong output on DeepLab, ``MODELS.md``).
+  forward, argmax, nearest resize), with ``ENGINE_CLASSIC`` on OpenCV 5.0 (its new
+  engine gives wrong output on DeepLab, ``MODELS.md``). OpenCV 5.1 has no
+  ``ENGINE_CLASSIC`` any more; its default engine is used and the report names
+  it. The correctness check below guards against a wrong engine either way.
+
+Every engine gets the same number of threads (``--threads``, default 1, what
+the app's runner uses): onnxruntime's intra-op threads, and
+``cv2.setNumThreads`` for the whole run (cv2.dnn, and the cv2 calls inside our
+pipeline alike). OpenCV would otherwise take every core while onnxruntime has
+one, and the comparison would measure the thread counts, not the pipelines.
 
 Targets: pipeline file -> labels <= 1.5x ort raw (for DeepLab at 1080p), and
 faster than the cv2.dnn pipeline. Before timing, the pipeline's labels are
@@ -116,7 +124,7 @@ class DnnPipeline:
         self.size = (spec.size[1], spec.size[0])
         self.swap = spec.color_order == "RGB"
         self.threshold = manifest.threshold
-        self.engine = "ENGINE_CLASSIC" if engine is not None else "default"
+        self.engine = "ENGINE_CLASSIC" if engine is not None else _default_engine()
 
     def forward(self, blob: np.ndarray) -> np.ndarray:
         self.net.setInput(blob)
@@ -133,11 +141,19 @@ class DnnPipeline:
                           interpolation=cv2.INTER_NEAREST)
 
 
-def build_methods(manifest: ModelManifest, photo: Path) -> tuple[dict, dict]:
+def _default_engine() -> str:
+    """The name of the engine cv2.dnn uses when none is asked for."""
+    if int(cv2.__version__.split(".")[0]) < 5:
+        return "default (OpenCV 4 has one engine)"
+    return (f"default (ENGINE_AUTO = ENGINE_OPENCV; OpenCV {cv2.__version__} has no "
+            "ENGINE_CLASSIC)")
+
+
+def build_methods(manifest: ModelManifest, photo: Path, threads: int = 1) -> tuple[dict, dict]:
     """The timed methods and facts about the data, after the correctness checks."""
-    runner = ModelRunner(manifest)
+    runner = ModelRunner(manifest, threads=threads)
     runner.load()
-    session = ort_session.open_session(manifest.model_path, [ort_session.CPU], threads=1)
+    session = ort_session.open_session(manifest.model_path, [ort_session.CPU], threads=threads)
     image = read_image(photo)
     tensor, _ = runner.prepare(image)
     feed = {manifest.input.name: tensor}
@@ -208,6 +224,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--model", help="model id, manifest or ONNX file (default: DeepLab "
                                         "from ../shared/models, else the bundled selfie model)")
     parser.add_argument("--size", default="1080p", help="photo size: 720p, 1080p, 4k or WxH")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for onnxruntime (intra-op) and for OpenCV alike "
+                             "(default: 1, as the app's runner)")
     parser.add_argument("--rounds", type=int, default=15, help="most rounds (default: 15)")
     parser.add_argument("--budget", type=float, default=30.0,
                         help="seconds after which no new round starts (default: 30)")
@@ -220,22 +239,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(str(exc))
     if args.rounds < 1:
         parser.error("--rounds must be >= 1")
+    if args.threads < 1:
+        parser.error("--threads must be >= 1")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; return 0, or 1 when a correctness check failed."""
     args = parse_args(argv)
+    previous_cv2_threads = cv2.getNumThreads()
+    cv2.setNumThreads(args.threads)
+    try:
+        return _run(args)
+    finally:
+        cv2.setNumThreads(previous_cv2_threads)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import onnxruntime
+
     env = environment()
     manifest = choose_manifest(args.model)
     started = time.perf_counter()
     print(f"inference benchmark on {env['cpu']}, {env['cpu_count']} CPUs: opencv "
-          f"{env['opencv']} ({env['cv2_threads']} threads), onnxruntime 1 intra-op thread; "
-          f"model {manifest.id} ({manifest.model_path.name}), photo {args.size} JPEG")
+          f"{env['opencv']}, onnxruntime {onnxruntime.__version__}, {args.threads} thread(s) "
+          f"each; model {manifest.id} ({manifest.model_path.name}), photo {args.size} JPEG")
     with tempfile.TemporaryDirectory() as folder:
         photo = make_photo(args.size, Path(folder))
         try:
-            methods, facts = build_methods(manifest, photo)
+            methods, facts = build_methods(manifest, photo, args.threads)
         except CorrectnessError as exc:
             print(f"\nCORRECTNESS CHECK FAILED: {exc}", file=sys.stderr, flush=True)
             return 1
@@ -244,11 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   " of pixels; timing ...", file=sys.stderr, flush=True)
         timings = round_robin(methods, rounds=args.rounds, budget=args.budget)
     checks = check_targets(timings, manifest, args.size)
-    print(f"\n== {args.size}, {timings.rounds} rounds, {timings.elapsed:.1f} s ==")
+    print(f"\n== {args.size}, {timings.rounds} rounds, {timings.elapsed:.1f} s; "
+          f"cv2.dnn engine: {facts['cv2_dnn_engine']} ==")
     print(report(timings, checks))
     print(f"\ntotal {time.perf_counter() - started:.0f} s; targets are reported, not enforced.")
     if args.json is not None:
-        doc = {"environment": env, "model": manifest.id, "size": str(args.size), **facts,
+        doc = {"environment": env, "model": manifest.id, "size": str(args.size),
+               "threads": args.threads, **facts,
                "medians_s": dict(timings), "samples_s": timings.samples, "targets": checks}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
