@@ -86,6 +86,8 @@ def test_a_bad_photo_is_one_line_and_the_others_are_written(tmp_path, photo, cap
     (["--model", "selfie", "--format", "nope"], "unknown format 'nope'"),
     (["--model", "selfie", "--format", READ_ONLY], "read-only"),
     (["--model", "missing.onnx"], "missing.onnx: model file not found"),
+    (["--model", "selfie", "--provider", "nosuch"],
+     "execution provider 'nosuch' is not available here; available: "),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, photo, capsys, args, message):
     code = segment_main([*args, str(photo), "--out", str(tmp_path / "out"), "--quiet"])

@@ -1,6 +1,7 @@
 """Run the bundled model from the window: one image, a folder, confidence review."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from viewer.core.render.confidence import LOW_COLOR
 from viewer.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
+SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 
 
 @pytest.fixture
@@ -149,3 +151,105 @@ def test_manifest_dialog_rejects_bad_numbers(qtbot):
     dialog._on_save()
     assert "mean must be 1 or 3 numbers" in dialog.error_label.text()
     assert dialog.result() == 0
+
+
+def _gated_graph(path):
+    """NHWC 8x8, two outputs: ``parts`` = x (3 part logits), ``person`` = channel 0 - 100."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    shape = [1, 8, 8, 3]
+    nodes = [helper.make_node("Identity", ["x"], ["parts"]),
+             helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["first"]),
+             helper.make_node("Sub", ["first", "offset"], ["person"])]
+    inits = [numpy_helper.from_array(np.array(v, np.int64), n)
+             for n, v in (("starts", [0]), ("ends", [1]), ("axes", [3]))]
+    inits.append(numpy_helper.from_array(np.array(100.0, np.float32), "offset"))
+    graph = helper.make_graph(
+        nodes, "gated", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("parts", TensorProto.FLOAT, shape),
+         helper.make_tensor_value_info("person", TensorProto.FLOAT, [1, 8, 8, 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def _describe_gated(dialog, labels, gate, names):
+    dialog.labels_combo.setCurrentText(labels)
+    dialog.kind_combo.setCurrentText("logits")
+    dialog.axis_spin.setValue(3)
+    dialog.offset_spin.setValue(1)  # class 0 is the background the gate leaves
+    dialog.gate_combo.setCurrentText(gate)
+    dialog.gate_kind_combo.setCurrentText("logits")
+    dialog.classes_edit.setPlainText("\n".join(names))
+
+
+def test_manifest_dialog_describes_a_gated_multi_output_model(qtbot, tmp_path):
+    from viewer.core.inference.manifest import OutputKind
+    from viewer.core.inference.registry import describe_onnx, find_model
+    from viewer.core.inference.runner import ModelRunner
+    from viewer.gui.manifest_dialog import ManifestDialog
+
+    dialog = ManifestDialog(describe_onnx(_gated_graph(tmp_path / "parts.onnx")))
+    qtbot.addWidget(dialog)
+    _describe_gated(dialog, "parts", "person", ["background", "p1", "p2", "p3"])
+    dialog.layout_combo.setCurrentText("NHWC")
+    dialog.scale_spin.setValue(1.0)
+    dialog.mean_edit.setText("0")
+    dialog.std_edit.setText("1")
+    manifest = find_model(str(dialog.save(tmp_path)))  # saved and read back
+    gate = manifest.gate_output
+    assert (manifest.labels_output.name, manifest.labels_output.class_offset) == ("parts", 1)
+    assert (gate.name, gate.kind, gate.class_axis) == ("person", OutputKind.LOGITS, 3)
+    rng = np.random.default_rng(7)
+    image = rng.permutation(np.arange(192, dtype=np.uint8)).reshape(8, 8, 3)  # no ties
+    labels = ModelRunner(manifest).predict(image).labels
+    passes = image[..., 0] > 100  # sigmoid(x - 100) > 0.5
+    np.testing.assert_array_equal(labels, np.where(passes, 1 + image.argmax(axis=2), 0))
+
+
+def test_manifest_dialog_describes_bodypix_parts_gated_by_its_person_mask(qtbot, tmp_path):
+    from viewer.core.images import read_image
+    from viewer.core.inference.registry import describe_onnx, find_model
+    from viewer.core.inference.runner import ModelRunner
+    from viewer.gui.manifest_dialog import ManifestDialog
+
+    path = SHARED_MODELS / "bodypix_mobilenetv1_x050_stride16.onnx"
+    if not path.is_file():
+        pytest.skip("../shared/models/bodypix_mobilenetv1_x050_stride16.onnx is not present")
+    dialog = ManifestDialog(describe_onnx(path))
+    qtbot.addWidget(dialog)
+    _describe_gated(dialog, "part_heatmaps", "segments",
+                    ["background", *(f"part{i}" for i in range(24))])
+    dialog.scale_spin.setValue(1 / 127.5)  # [-1, 1]
+    dialog.mean_edit.setText("1")
+    manifest = find_model(str(dialog.save(tmp_path)))
+    seg = ModelRunner(manifest).run(read_image(_paths.sample_image()))
+    assert 0.35 < (seg.labels > 0).mean() < 0.65  # MODELS.md: 48 % person on the astronaut
+    assert 0.0 <= seg.confidence.min() and seg.confidence.max() <= 1.0
+
+
+def test_models_dir_option_and_environment_variable_reach_the_model_dock(qtbot, tmp_path,
+                                                                         monkeypatch):
+    import json
+
+    from viewer import cli
+    from viewer.core.inference import registry
+    from viewer.gui import app
+    from viewer.gui.model_panel import ModelPanel
+
+    doc = json.loads((_paths.models_dir() / "selfie_segmentation.json").read_text())
+    for name in ("extra", "env"):
+        (tmp_path / name).mkdir()
+        shutil.copy(_paths.models_dir() / "selfie_segmentation.onnx", tmp_path / name)
+        (tmp_path / name / f"{name}.json").write_text(json.dumps({**doc, "id": f"from-{name}"}))
+    monkeypatch.setattr(registry, "user_models_dir", lambda: tmp_path / "user")
+    monkeypatch.setenv(registry.ENV_VAR, str(tmp_path / "env"))
+    seen = {}
+    monkeypatch.setattr(app, "run", lambda **kwargs: seen.update(kwargs) or 0)
+    assert cli.main(["--models-dir", str(tmp_path / "extra")]) == 0
+    panel = ModelPanel(seen["models_dirs"])
+    qtbot.addWidget(panel)
+    ids = [panel.model_combo.itemData(i) for i in range(panel.model_combo.count())]
+    assert ids == ["from-extra", "from-env", "selfie"]

@@ -41,6 +41,8 @@ from viewer.core.inference.manifest import (
 from viewer.core.inference.registry import ModelDescription, relocate
 
 NO_GATE = "(none)"
+# What a gate can be: one channel of logits (BodyPix's person mask) or of probabilities.
+GATE_KINDS = (OutputKind.LOGITS, OutputKind.SIGMOID, OutputKind.PROBABILITIES)
 
 
 class ManifestDialog(QDialog):
@@ -58,7 +60,8 @@ class ManifestDialog(QDialog):
         self.layout_combo = _combo(Layout, guess.input.layout)
         self.color_combo = _combo(ColorOrder, guess.input.color_order)
         self.resize_combo = _combo(ResizeMode, guess.input.resize)
-        self.scale_spin = _spin(guess.input.scale, 0.0, 1000.0, 6)
+        # 10 decimals: 1/255 and 1/127.5 must survive the round trip through the box.
+        self.scale_spin = _spin(guess.input.scale, 0.0, 1000.0, 10)
         self.mean_edit = QLineEdit(_numbers(guess.input.mean))
         self.std_edit = QLineEdit(_numbers(guess.input.std))
         outputs = [t.name for t in description.outputs]
@@ -69,10 +72,18 @@ class ManifestDialog(QDialog):
         self.labels_combo.setCurrentText(labels.name)
         self.kind_combo = _combo(OutputKind, labels.kind)
         self.axis_spin = _spin(labels.class_axis if labels.class_axis is not None else 1,
-                               -4, 4, 0)
+                               0, 4, 0)
+        self.offset_spin = _spin(labels.class_offset, 0, 255, 0)
+        self.offset_spin.setToolTip("Class of the first channel: 1 when class 0 is the "
+                                    "background a gate leaves (BodyPix's body parts)")
         self.gate_combo = QComboBox()
         self.gate_combo.addItems([NO_GATE, *outputs])
         self.gate_combo.setCurrentText(gate.name if gate is not None else NO_GATE)
+        self.gate_kind_combo = QComboBox()
+        self.gate_kind_combo.addItems([str(k) for k in GATE_KINDS])
+        self.gate_kind_combo.setCurrentText(str(gate.kind if gate is not None
+                                                else OutputKind.LOGITS))
+        self.gate_kind_combo.setToolTip("One channel; its axis is the labels' class axis")
         self.gate_spin = _spin(gate.threshold if gate is not None else 0.5, 0.0, 1.0, 2)
         self.threshold_spin = _spin(guess.threshold, 0.0, 1.0, 2)
         self.classes_edit = QPlainTextEdit("\n".join(guess.class_names))
@@ -96,7 +107,9 @@ class ManifestDialog(QDialog):
                               ("Resize", self.resize_combo), ("Scale", self.scale_spin),
                               ("Mean", self.mean_edit), ("Std", self.std_edit),
                               ("Labels from", self.labels_combo), ("Output kind", self.kind_combo),
-                              ("Class axis", self.axis_spin), ("Gated by", self.gate_combo),
+                              ("Class axis", self.axis_spin),
+                              ("First channel is class", self.offset_spin),
+                              ("Gated by", self.gate_combo), ("Gate kind", self.gate_kind_combo),
                               ("Gate passes above", self.gate_spin),
                               ("Sigmoid threshold", self.threshold_spin),
                               ("Class names (one per line)", self.classes_edit)):
@@ -132,9 +145,14 @@ class ManifestDialog(QDialog):
                          ResizeMode(self.resize_combo.currentText()), guess.input.pad_value)
         kind = OutputKind(self.kind_combo.currentText())
         axis = None if kind is OutputKind.CLASS_MAP else int(self.axis_spin.value())
-        outputs = [OutputSpec(self.labels_combo.currentText(), kind, axis)]
+        offset = 0 if kind is OutputKind.SIGMOID else int(self.offset_spin.value())
+        outputs = [OutputSpec(self.labels_combo.currentText(), kind, axis,
+                              class_offset=offset)]
         if self.gate_combo.currentText() != NO_GATE:
-            outputs.append(OutputSpec(self.gate_combo.currentText(), OutputKind.SIGMOID, None,
+            # The gate is one channel laid out as the labels (BodyPix: both NHWC, axis 3).
+            gate_axis = int(self.axis_spin.value())
+            outputs.append(OutputSpec(self.gate_combo.currentText(),
+                                      OutputKind(self.gate_kind_combo.currentText()), gate_axis,
                                       OutputRole.GATE, threshold=self.gate_spin.value()))
         names = tuple(line.strip() for line in self.classes_edit.toPlainText().splitlines()
                       if line.strip())
