@@ -114,6 +114,10 @@ class Segment:
         return cls(**data)
 
 
+# Every field but the id (compared by SegmentTable.put).
+_FIELDS = tuple(f for f in dataclasses.fields(Segment) if f.name != "id")
+
+
 class SegmentTable:
     """An ordered, evented collection of :class:`Segment` keyed by id.
 
@@ -232,13 +236,17 @@ class SegmentTable:
     def put(self, segments: Iterable[Segment]) -> None:
         """Overwrite existing rows with whole segments (used by undo)."""
         segments = list(segments)
+        names: set[str] = set()
         for seg in segments:
             if seg.id not in self._rows:
                 raise SegmentationError(f"no segment with id {seg.id} to overwrite")
+            old = self._rows[seg.id]
+            # Only the fields that differ, so listeners can tell an area update
+            # (an undone brush stroke) from a recolour.
+            names.update(f.name for f in _FIELDS if getattr(old, f.name) != getattr(seg, f.name))
             self._rows[seg.id] = seg
         if segments:
-            fields = frozenset(f.name for f in dataclasses.fields(Segment)) - {"id"}
-            self.changed.emit(tuple(s.id for s in segments), fields)
+            self.changed.emit(tuple(s.id for s in segments), frozenset(names))
 
     def remove(self, ids: Iterable[int]) -> list[Segment]:
         """Remove segments by id, emit one ``removed``; return the removed rows."""

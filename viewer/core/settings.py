@@ -30,6 +30,7 @@ _RANGES = {
     "autosave_interval_s": (5, 3600),
     "colorize_threads": (1, 64),
     "recent_files_max": (0, 100),
+    "island_size": (1, 10_000_000),
 }
 
 
@@ -47,6 +48,8 @@ class Settings:
     autosave_interval_s: int = 30
     colorize_threads: int = 2
     recent_files_max: int = 10
+    island_size: int = 50  # Edit > Clean up > Remove islands: the last size asked for
+    write_changed_mask: bool = False  # Save also writes <stem>_changed.png
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -121,6 +124,10 @@ def save_settings(settings: Settings, path: str | Path | None = None) -> Path:
 
 
 def _check_field(name: str, value: Any, annotation: str) -> None:
+    if annotation == "bool":
+        if not isinstance(value, bool):
+            raise SettingsError(f"setting {name!r} must be true or false, got {value!r}")
+        return
     expected = {"int": int, "float": (int, float), "str": str}[annotation]
     if isinstance(value, bool) or not isinstance(value, expected):
         raise SettingsError(f"setting {name!r} must be {annotation}, got {value!r}")

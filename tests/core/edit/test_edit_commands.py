@@ -209,3 +209,20 @@ def test_table_commands_do_not_merge_with_strokes():
     stroke.add((5, 5))
     command = stroke.finish()
     assert not command.merge(EditCommand(seg, ops.recolor(seg, [1], (1, 1, 1))))
+
+
+def test_undo_restores_only_the_fields_the_change_altered():
+    # A colour or visibility chosen after a stroke survives the stroke's undo.
+    seg = seg_of([[0, 0, 1], [0, 1, 1]])
+    stroke = Stroke(seg, 1, Brush(1, "square"))
+    stroke.add((0, 0))
+    command = stroke.finish()
+    command_rows = set(command.change.rows_before)
+    assert 1 in command_rows  # its area changed
+    seg.table.update_many({1: {"color": (1, 2, 3), "visible": False}})
+    command.undo()
+    assert seg.table[1].color == (1, 2, 3) and not seg.table[1].visible
+    assert_stats(seg)
+    command.redo()
+    assert seg.labels[0, 0] == 1 and seg.table[1].color == (1, 2, 3)
+    assert_stats(seg)

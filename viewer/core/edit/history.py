@@ -185,6 +185,12 @@ class History:
         self._clean_at = 0 if clean else None
         self._emit(state)
 
+    def trim(self) -> None:
+        """Drop the oldest steps while over the budget (after lowering it) or the step limit."""
+        state = self._state()
+        self._trim()
+        self._emit(state)
+
     def _trim(self) -> None:
         """Drop the oldest steps while over the budget or the step limit."""
         while len(self._done) > 1 and (self._nbytes > self.budget_bytes

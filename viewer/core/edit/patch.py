@@ -9,6 +9,7 @@ old and new rows, so that a command can undo and redo it exactly
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -196,7 +197,7 @@ def apply_change(seg: Segmentation, change: Change) -> None:
     if change.bbox is not None:
         r0, c0, r1, c1 = change.bbox
         np.copyto(seg.labels[r0:r1, c0:c1], change.after, casting="unsafe")
-    _apply_rows(seg, change.rows_after)
+    _apply_rows(seg, change.rows_before, change.rows_after)
     for seg_id, mask in change.masks_after.items():
         if mask is None:
             seg.full_masks.pop(seg_id, None)
@@ -209,11 +210,25 @@ def apply_change(seg: Segmentation, change: Change) -> None:
         seg.notify_labels_changed(None if change.dtypes else change.bbox)
 
 
-def _apply_rows(seg: Segmentation, rows: Mapping[int, Segment | None]) -> None:
+def _apply_rows(seg: Segmentation, leaving: Mapping[int, Segment | None],
+                rows: Mapping[int, Segment | None]) -> None:
     table = seg.table
     table.remove([i for i, row in rows.items() if row is None and i in table])
     table.add_many([row for i, row in rows.items() if row is not None and i not in table])
-    table.put([row for i, row in rows.items() if row is not None and table.get(i) != row])
+    put = []
+    for seg_id, row in rows.items():
+        current, old = table.get(seg_id), leaving.get(seg_id)
+        if row is None or current is None or current == row:
+            continue
+        if old is not None:
+            # Only the fields this change altered: a brush stroke's undo restores
+            # areas and boxes, not a colour or a visibility chosen since.
+            fields = {f.name: getattr(row, f.name) for f in dataclasses.fields(row)
+                      if getattr(old, f.name) != getattr(row, f.name)}
+            row = current.replace(**fields)
+        if row != current:
+            put.append(row)
+    table.put(put)
 
 
 def compose(first: Change, second: Change, labels: np.ndarray) -> Change:

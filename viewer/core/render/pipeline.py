@@ -67,10 +67,13 @@ class RenderSettings:
 @dataclass
 class OverlayLayers:
     """The overlay as two RGBA layers: fill (shown at the user's alpha) and
-    outline (shown opaque). Either may be None when the mode does not draw it."""
+    outline (shown opaque). Either may be None when the mode does not draw it.
+    ``lut`` is the colour table they were rendered with, kept so an edit can
+    re-render just its box (:func:`viewer.core.render.region.render_region`)."""
 
     fill: np.ndarray | None
     outline: np.ndarray | None
+    lut: np.ndarray | None = None
 
 
 def render_overlay(seg: Segmentation, settings: RenderSettings = RenderSettings(), *,
@@ -103,7 +106,7 @@ def render_overlay(seg: Segmentation, settings: RenderSettings = RenderSettings(
     if settings.mode in (Mode.OUTLINE, Mode.FILLED_OUTLINE):
         outline = outline_layer(seg.labels, lut, settings.thickness,
                                 source=fill)
-    return OverlayLayers(fill, outline)
+    return OverlayLayers(fill, outline, lut)
 
 
 def outline_layer(labels: np.ndarray, lut: np.ndarray, thickness: int,
