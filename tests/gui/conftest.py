@@ -1,7 +1,17 @@
 import pytest
 
 from viewer import _paths
+from viewer.gui import dialogs
 from viewer.gui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting_prompts(monkeypatch):
+    """Offscreen, a modal question would wait for ever. Unless a test answers
+    them itself, windows closed at teardown discard their unsaved edits and
+    no start offers a recovery."""
+    monkeypatch.setattr(dialogs, "ask_unsaved", lambda parent: "discard")
+    monkeypatch.setattr(dialogs, "ask_restore", lambda parent, session: False)
 
 
 @pytest.fixture

@@ -36,9 +36,11 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     window.show()
     if problem is not None:
         QMessageBox.warning(window, "Settings ignored", f"{problem}\n\nUsing the defaults.")
-    if path is None:
-        path, mask = str(_paths.sample_image()), str(_paths.sample_mask())
-    window.open_path(path, mask)
+    # Edits autosaved by a run that crashed come first; a screenshot run never asks.
+    if screenshot or not window.edits.offer_recovery():
+        if path is None:
+            path, mask = str(_paths.sample_image()), str(_paths.sample_mask())
+        window.open_path(path, mask)
     if screenshot:
         _screenshot_when_loaded(window, Path(screenshot), app)
     return app.exec()

@@ -36,12 +36,21 @@ class CanvasWidget(QWidget):
         The new scale (screen pixels per image pixel).
     view_moved()
         Zoom or pan changed (a linked view follows with :meth:`set_view_state`).
+    stroke_started(int, int), stroke_moved(int, int), stroke_ended()
+        With a painting tool (:meth:`set_tool`): the left button paints, the
+        middle button still pans.
+    double_clicked(int, int)
+        A double click on a pixel (closes a polygon).
     """
 
     hovered = Signal(int, int)
     clicked = Signal(int, int)
     zoom_changed = Signal(float)
     view_moved = Signal()
+    stroke_started = Signal(int, int)
+    stroke_moved = Signal(int, int)
+    stroke_ended = Signal()
+    double_clicked = Signal(int, int)
 
     MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
     WHEEL_STEP = 1.25
@@ -57,6 +66,11 @@ class CanvasWidget(QWidget):
         self._center = QPointF()  # image point shown at the widget's centre
         self._press: QPointF | None = None
         self._dragging = False
+        self._tool = "select"
+        self._brush = (9, "round")
+        self._hover: QPointF | None = None
+        self._stroking = False
+        self._polygon: list[tuple[int, int]] = []
         # Split view: the second overlay's layers, shown right of this fraction of the width.
         self._split: float | None = None
         self._split_layers: list[tuple[QImage, np.ndarray, bool]] = []
@@ -86,6 +100,18 @@ class CanvasWidget(QWidget):
         self._layers = [(wrap_premultiplied(buf), buf, opaque)
                         for buf, opaque in ((fill, False), (outline, True)) if buf is not None]
         self.update()
+
+    def update_box(self, bbox: tuple[int, int, int, int]) -> None:
+        """Repaint only the widget area over image box ``(row0, col0, row1, col1)``.
+
+        The overlay buffers were changed in place there (an edit), so nothing
+        else needs drawing again.
+        """
+        rect, scale = self.image_rect(), self.scale()
+        r0, c0, r1, c1 = bbox
+        area = QRectF(rect.x() + c0 * scale, rect.y() + r0 * scale,
+                      (c1 - c0) * scale, (r1 - r0) * scale)
+        self.update(area.toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def image_size(self) -> tuple[int, int] | None:
         """``(width, height)`` of the photo, or None."""
@@ -181,6 +207,26 @@ class CanvasWidget(QWidget):
         self._zoom, self._center = zoom, QPointF(center)
         self._view_changed()
 
+    @property
+    def tool(self) -> str:
+        """The tool the mouse uses: "select", "brush", "eraser", "fill" or "polygon"."""
+        return self._tool
+
+    def set_tool(self, tool: str, size: int | None = None, shape: str | None = None) -> None:
+        """Choose the mouse tool and, for brushes, the size (image pixels) and shape."""
+        self._tool = tool
+        self._brush = (size or self._brush[0], shape or self._brush[1])
+        painting = tool in ("brush", "eraser")
+        self.setCursor(Qt.CursorShape.BlankCursor if painting else
+                       Qt.CursorShape.CrossCursor if tool != "select" else
+                       Qt.CursorShape.ArrowCursor)
+        self.update()
+
+    def set_polygon(self, points: list[tuple[int, int]]) -> None:
+        """Show the outline of a polygon being drawn, vertices ``(row, col)``."""
+        self._polygon = list(points)
+        self.update()
+
     def set_split(self, fraction: float | None,
                   fill: np.ndarray | None = None, outline: np.ndarray | None = None) -> None:
         """Show a second overlay right of ``fraction`` of the width (None: no split)."""
@@ -245,7 +291,34 @@ class CanvasWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if self._overlay_visible:
             self._paint_layers(painter, target, source)
+        self._paint_tool(painter, rect, scale)
         painter.end()
+
+    def _paint_tool(self, painter: QPainter, rect: QRectF, scale: float) -> None:
+        # The brush outline at its true size, and the polygon being drawn.
+        painter.setOpacity(1.0)
+        painter.setClipping(False)
+        if self._tool in ("brush", "eraser") and self._hover is not None:
+            pixel = self.widget_to_pixel(self._hover)
+            if pixel is not None:
+                size, shape = self._brush
+                row, col = pixel
+                box = QRectF(rect.x() + (col - (size - 1) // 2) * scale,
+                             rect.y() + (row - (size - 1) // 2) * scale, size * scale, size * scale)
+                for color, inset in ((QColor(0, 0, 0), 0.0), (QColor(255, 255, 255), 1.0)):
+                    painter.setPen(color)
+                    shrunk = box.adjusted(inset, inset, -inset, -inset)
+                    if shape == "square":
+                        painter.drawRect(shrunk)
+                    else:
+                        painter.drawEllipse(shrunk)
+        if len(self._polygon) > 0:
+            painter.setPen(QColor(255, 255, 0))
+            points = [QPointF(rect.x() + (c + 0.5) * scale, rect.y() + (r + 0.5) * scale)
+                      for r, c in self._polygon]
+            if self._hover is not None:
+                points.append(self._hover)
+            painter.drawPolyline(points)
 
     def _paint_layers(self, painter: QPainter, target: QRectF, source: QRectF) -> None:
         split_x = None if self._split is None else self.width() * self._split
@@ -267,12 +340,30 @@ class CanvasWidget(QWidget):
             painter.drawLine(QPointF(split_x, 0), QPointF(split_x, self.height()))
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+        pixel = self.widget_to_pixel(event.position())
+        if (self._tool in ("brush", "eraser") and event.button() == Qt.MouseButton.LeftButton
+                and pixel is not None):
+            self._stroking = True
+            self.stroke_started.emit(*pixel)
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._press, self._dragging = event.position(), False
         super().mousePressEvent(event)
 
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        pixel = self.widget_to_pixel(event.position())
+        if pixel is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.double_clicked.emit(*pixel)
+        super().mouseDoubleClickEvent(event)
+
     def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self._press is not None:
+        self._hover = event.position()
+        if self._tool != "select":
+            self.update()  # the brush outline or polygon follows the mouse
+        if self._stroking:
+            pixel = self.widget_to_pixel(event.position())
+            if pixel is not None:
+                self.stroke_moved.emit(*pixel)
+        elif self._press is not None:
             delta = event.position() - self._press
             if self._dragging or delta.manhattanLength() >= self.DRAG_THRESHOLD:
                 self._dragging = True
@@ -283,7 +374,10 @@ class CanvasWidget(QWidget):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if self._press is not None and not self._dragging:
+        if self._stroking and event.button() == Qt.MouseButton.LeftButton:
+            self._stroking = False
+            self.stroke_ended.emit()
+        elif self._press is not None and not self._dragging:
             pixel = self.widget_to_pixel(event.position())
             if pixel is not None and event.button() == Qt.MouseButton.LeftButton:
                 self.clicked.emit(*pixel)
@@ -297,5 +391,7 @@ class CanvasWidget(QWidget):
         event.accept()
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._hover = None
+        self.update()
         self.hovered.emit(-1, -1)
         super().leaveEvent(event)

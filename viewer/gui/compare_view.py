@@ -70,7 +70,8 @@ class CompareView(QObject):
         path = Path(path)
         return self.window.start_task(load_mask(path, self.window.image_size()),
                                       f"Opening {path.name}",
-                                      lambda seg: self.set_other(seg, path), "Cannot open mask")
+                                      lambda seg: self.set_other(seg, path), "Cannot open mask",
+                                      replaces=False)
 
     def set_other(self, seg: Segmentation | None, path: Path | None = None) -> None:
         """Compare with ``seg`` (None stops comparing); the diff view is the default."""
@@ -199,7 +200,7 @@ class CompareView(QObject):
             self.panel.show_scores(value[0], f"{len(value[1])} images")
 
         self.window.start_task(_folder_task(pairs, items.folder), "Comparing the folder", done,
-                               "Cannot compare the folder")
+                               "Cannot compare the folder", replaces=False)
 
     def export_metrics(self, kind: str) -> None:
         scores = self.panel.scores

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from viewer.core.formats.registry import FORMATS
 from viewer.core.images import IMAGE_EXTENSIONS
@@ -51,6 +51,47 @@ def ask_export(parent: QWidget, seg: Segmentation, stem: str,
     if dialog.exec() == QDialog.DialogCode.Accepted:
         return dialog.choice()
     return None
+
+
+def ask_text(parent: QWidget, title: str, label: str, text: str = "") -> str | None:
+    """A line of text (stripped), or None when cancelled or empty."""
+    value, ok = QInputDialog.getText(parent, title, label, text=text)
+    return value.strip() or None if ok else None
+
+
+def ask_int(parent: QWidget, title: str, label: str, value: int, low: int,
+            high: int) -> int | None:
+    """A whole number in ``[low, high]``, or None when cancelled."""
+    number, ok = QInputDialog.getInt(parent, title, label, value, low, high)
+    return number if ok else None
+
+
+def ask_unsaved(parent: QWidget) -> str:
+    """"save", "discard" or "cancel" for unsaved edits."""
+    button = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Unsaved edits", "The mask has edits that are not saved. Save them?",
+        button.Save | button.Discard | button.Cancel, button.Save)
+    return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_export_instead(parent: QWidget, problems: list[str]) -> bool:
+    """Say why the mask cannot be saved to its own file; True to export instead."""
+    answer = QMessageBox.question(
+        parent, "Cannot save to the same file",
+        "\n".join(problems) + "\n\nExport the mask in another format instead?")
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_restore(parent: QWidget, session) -> bool:
+    """Offer to restore edits autosaved before a crash."""
+    source = session.source or "a mask"
+    answer = QMessageBox.question(
+        parent, "Restore unsaved edits?",
+        f"SegView closed with unsaved edits to {source} "
+        f"(autosaved {session.saved_at:%Y-%m-%d %H:%M} UTC). Restore them?\n\n"
+        "No deletes the autosaved copy.")
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def run_dialog(dialog: QDialog) -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from viewer import __version__
 from viewer.core.browse import ItemList
+from viewer.core.edit import classes as edit_classes
 from viewer.core.errors import ViewerError
 from viewer.core.export import ExportResult, export
 from viewer.core.formats.registry import read_mask
@@ -24,6 +25,7 @@ from viewer.core.palettes import builtin_ids
 from viewer.core.render import Mode, RenderSettings, render_overlay
 from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
+from viewer.core.render.region import render_region
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
 from viewer.core.tasks import Loaded, drain, load_image, load_mask, scan_folder
@@ -31,8 +33,10 @@ from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.compare_panel import ComparePanel
 from viewer.gui.compare_view import CompareView
+from viewer.gui.edit_menu import build_edit_menu, build_edit_toolbar
+from viewer.gui.editing import EditSession
 from viewer.gui.export_dialog import ExportChoice
-from viewer.gui.legend_panel import LegendPanel
+from viewer.gui.legend_panel import LegendPanel, swatch
 from viewer.gui.menus import build_menus, build_overlay_toolbar, shortcut_groups
 from viewer.gui.model_panel import ModelPanel
 from viewer.gui.model_runs import ModelRuns
@@ -46,6 +50,9 @@ from viewer.gui.stats_panel import StatsPanel
 from viewer.gui.theme import apply_theme
 from viewer.gui.window_state import WindowState
 from viewer.gui.workers import TaskHandle, TaskProgress, run_task
+
+# Segment fields that change the overlay's colour table (areas and boxes do not).
+_LOOK_FIELDS = frozenset({"color", "visible"})
 
 
 class MainWindow(QMainWindow):
@@ -63,9 +70,11 @@ class MainWindow(QMainWindow):
         self.items: ItemList | None = None
         self.last_export: ExportChoice | None = _remembered_export(self.state)
         self._loading: TaskHandle | None = None
+        self._layers = None  # the plain overlay's layers, for redrawing an edited box
         self.render_settings = RenderSettings(mode=Mode(self.settings.render_mode),
                                               thickness=self.settings.outline_thickness)
         self.canvas = CanvasWidget(self)
+        self.canvas.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.canvas.set_alpha(self.settings.overlay_alpha)
         # Compare mode's side-by-side view: a second canvas, hidden until asked for.
         self.side_canvas = CanvasWidget(self)
@@ -81,8 +90,13 @@ class MainWindow(QMainWindow):
         self.models = ModelRuns(self, self.model_panel)
         self.reviews = ReviewSession(self, self.review_panel)
         self.compare = CompareView(self, self.compare_panel)
+        self.edits = EditSession(self)
+        self.palette_panel.recolored.connect(
+            lambda old: self.edits.record_table(old, "Change colours"))
         build_menus(self)
+        build_edit_menu(self)
         self.addToolBar(build_overlay_toolbar(self))
+        self.addToolBar(build_edit_toolbar(self))
         self.navigation = NavigationBar(self.previous_action, self.next_action, self)
         self.addToolBar(self.navigation)
         self.navigation.mask_chosen.connect(self._on_mask_chosen)
@@ -156,6 +170,8 @@ class MainWindow(QMainWindow):
 
         For scripts and tests; the menus use :meth:`load_image`, which never blocks.
         """
+        if not self.edits.may_leave():
+            return False
         try:
             loaded = drain(load_image(path, mask))
         except ViewerError as exc:
@@ -228,7 +244,7 @@ class MainWindow(QMainWindow):
         ``mask_index`` picks one of the item's mask files; by default the model's
         result when the folder was segmented, else the first mask.
         """
-        if self.items is None or not self.items.items:
+        if self.items is None or not self.items.items or not self.edits.may_leave():
             return None
         item = self.items.go_to(index)
         # The indicator moves at once, so holding the key skims through quickly.
@@ -253,9 +269,14 @@ class MainWindow(QMainWindow):
                            f"Opening {name}", done,
                            lambda exc: self._show_error("Cannot open", exc))
 
-    def start_task(self, task, title: str, on_done, error_title: str) -> TaskHandle:
-        """Run a core task in a worker with the status-bar progress; errors go to a dialog."""
-        return self._start(task, title, on_done, lambda exc: self._show_error(error_title, exc))
+    def start_task(self, task, title: str, on_done, error_title: str, *,
+                   replaces: bool = True) -> TaskHandle | None:
+        """Run a core task in a worker with the status-bar progress; errors go to a dialog.
+
+        ``replaces``: the result replaces the shown mask, so unsaved edits are asked about.
+        """
+        return self._start(task, title, on_done, lambda exc: self._show_error(error_title, exc),
+                           replaces=replaces)
 
     def show_prediction(self, seg: Segmentation) -> None:
         """Show a model's result for the current photo."""
@@ -265,7 +286,11 @@ class MainWindow(QMainWindow):
         name = model.get("name") if isinstance(model, dict) else None
         self.statusBar().showMessage(f"Model result{f' ({name})' if name else ''}", 10000)
 
-    def _start(self, task, title, on_done, on_error) -> TaskHandle:
+    def _start(self, task, title, on_done, on_error, *, replaces: bool = True
+               ) -> TaskHandle | None:
+        # Unsaved edits first: save, discard, or keep the shown mask.
+        if replaces and not self.edits.may_leave():
+            return None
         # One load at a time: a newer request (the next image) replaces an older one.
         if self._loading is not None:
             self._loading.cancel()
@@ -309,14 +334,24 @@ class MainWindow(QMainWindow):
     def set_segmentation(self, seg: Segmentation | None) -> None:
         """Show ``seg`` over the photo (None removes the overlay)."""
         if self.segmentation is not None:
-            self.segmentation.table.changed.disconnect(self._on_table_changed)
+            table = self.segmentation.table
+            table.changed.disconnect(self._on_table_changed)
+            table.inserted.disconnect(self._on_table_rows)
+            table.removed.disconnect(self._on_table_rows)
         self.segmentation = seg
         if seg is not None:
             seg.table.changed.connect(self._on_table_changed)
+            seg.table.inserted.connect(self._on_table_rows)
+            seg.table.removed.connect(self._on_table_rows)
+        # Nothing is recorded as an edit while the panels take the new mask
+        # (the palette panel recolours it with the chosen palette).
+        self.edits.bind(None)
         for panel in self.docks:
             panel.set_segmentation(seg)
         self.models.segmentation_changed(seg)
         self.compare.shown_changed()
+        self.edits.bind(seg)
+        self._fill_paint_choices()
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
         self._rerender()
@@ -382,7 +417,28 @@ class MainWindow(QMainWindow):
         """Render the overlay again (after a change of mode, selection or view)."""
         self._rerender()
 
+    def rerender_box(self, bbox) -> None:
+        """Redraw the overlay inside ``bbox`` only, after an edit of the label map there.
+
+        The colour table the layers were drawn with is reused; a full render
+        happens instead when there is no box, when the overlay is not the
+        plain one (heatmap, diff, split), or when segments came or went since.
+        """
+        layers, seg = self._layers, self.segmentation
+        if (bbox is None or layers is None or seg is None or layers.lut is None
+                or self.compare.active()):
+            self._rerender()
+            return
+        r0, c0, r1, c1 = bbox
+        region = seg.labels[r0:r1, c0:c1]
+        if region.size and int(region.max()) >= len(layers.lut) - 1:
+            self._rerender()  # an id the colour table does not cover
+            return
+        box = render_region(seg.labels, layers.lut, layers, bbox, self.render_settings.thickness)
+        self.canvas.update_box(box)
+
     def _rerender(self) -> None:
+        self._layers = None  # set again below when the plain overlay is drawn
         comparing = self.compare.active()
         self.canvas.set_split(None)
         self.side_canvas.setVisible(comparing and self.compare.mode == "side")
@@ -399,6 +455,7 @@ class MainWindow(QMainWindow):
         layers = render_overlay(self.segmentation, self.render_settings,
                                 order="bgra", premultiplied=True)
         self.canvas.set_overlay(layers.fill, layers.outline)
+        self._layers = layers
         if comparing and self.compare.mode == "split":
             self.canvas.set_split(self.compare.split, *self.compare.other_layers())
         elif comparing and self.compare.mode == "side":
@@ -408,7 +465,16 @@ class MainWindow(QMainWindow):
             self.side_canvas.set_view_state(self.canvas.view_state())
 
     def _on_table_changed(self, ids, fields) -> None:
+        # Areas and boxes change with every brush dab; only colour and
+        # visibility change the overlay's colour table.
+        if fields & _LOOK_FIELDS:
+            self._rerender()
+
+    def _on_table_rows(self, ids) -> None:
+        # Rows came or went (split, delete, undo): the colour table is out of date,
+        # and the classes to paint with may have changed.
         self._rerender()
+        self._fill_paint_choices()
 
     # -- user commands (menus, keys) -----------------------------------------
     def choose_image(self) -> None:
@@ -473,7 +539,7 @@ class MainWindow(QMainWindow):
     def _on_canvas_clicked(self, row: int, col: int) -> None:
         # Clicking the canvas selects the segment there, in the panel too.
         self.reviews.last_point = (row, col)
-        if self.compare.click(row, col):
+        if self.edits.click(row, col) or self.compare.click(row, col):
             return
         seg = self.segmentation.segment_at(row, col) if self.segmentation is not None else None
         ids = (seg.id,) if seg is not None and seg.visible else ()
@@ -485,7 +551,10 @@ class MainWindow(QMainWindow):
             self.go_to_item(self.items.index, index)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        """Remember the overlay choices and the layout for the next run."""
+        """Ask about unsaved edits; remember the overlay choices and the layout."""
+        if not self.edits.may_leave():
+            event.ignore()
+            return
         if self._loading is not None:
             self._loading.cancel()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
@@ -539,6 +608,10 @@ class MainWindow(QMainWindow):
         """A warning the user should read (not an error that stopped something)."""
         QMessageBox.warning(self, title, text)
 
+    def show_error(self, title: str, error: ViewerError) -> None:
+        """An error dialog naming the file and the problem."""
+        self._show_error(title, error)
+
     def _show_error(self, title: str, error: ViewerError) -> None:
         self.statusBar().showMessage(str(error), 10000)
         QMessageBox.critical(self, title, str(error))
@@ -574,9 +647,66 @@ class MainWindow(QMainWindow):
         self.navigation.setVisible(self.items is not None)
         if self.items is None:
             self.navigation.show_position(None)
+        self.update_title()
+
+    def update_title(self) -> None:
+        """Image name, folder position, and a * while there are unsaved edits."""
         name = self.image_path.name if self.image_path is not None else "no image"
+        in_folder = self.items is not None and len(self.items) > 0
         where = f" [{self.items.position_text()}]" if in_folder else ""
-        self.setWindowTitle(f"{name}{where} — SegView {__version__}")
+        dirty = "*" if hasattr(self, "edits") and self.edits.dirty else ""
+        self.setWindowTitle(f"{dirty}{name}{where} — SegView {__version__}")
+
+    # -- editing helpers (the edit toolbar calls these) ----------------------
+    def set_edit_tool(self, tool: str) -> None:
+        self.tool_actions[tool].setChecked(True)
+        self.edits.set_tool(tool)
+
+    def set_brush_size(self, size: int) -> None:
+        self.brush_slider.setValue(max(1, size))
+
+    def on_brush_size_changed(self, size: int) -> None:
+        self.brush_label.setText(f" Size {size:3d} px ")
+        self.edits.set_brush(size=size)
+
+    def on_brush_shape_changed(self, shape: str) -> None:
+        self.square_brush_action.setChecked(shape == "square")
+        self.edits.set_brush(shape=shape)
+
+    def set_overwrite(self, mode: str) -> None:
+        """Paint over everything, background only, or the selected segment only."""
+        self.overwrite_combo.setCurrentIndex(self.overwrite_combo.findData(mode))
+
+    def apply_overwrite(self) -> None:
+        mode = self.overwrite_combo.currentData()
+        self.overwrite_actions[mode].setChecked(True)
+        selected = sorted(self.render_settings.selected)
+        if mode == "segment" and not selected:
+            self.statusBar().showMessage("Select the segment to paint over first", 8000)
+        self.edits.set_overwrite(mode, selected[0] if mode == "segment" and selected else None)
+
+    def choose_paint(self, seg_id) -> None:
+        if seg_id is not None:
+            self.edits.paint_id = int(seg_id)
+
+    def show_paint_choice(self, seg_id: int | None) -> None:
+        """Show ``seg_id`` as the class painted with (rows may have come or gone)."""
+        self._fill_paint_choices()
+
+    def remember(self, **changes) -> None:
+        """Keep a setting for this run and the next (saved on close)."""
+        self.settings = self.settings.replace(**changes)
+
+    def _fill_paint_choices(self) -> None:
+        self.paint_combo.clear()
+        seg = self.segmentation
+        if seg is None:
+            return
+        for number, cls in enumerate(c for c in edit_classes(seg) if not seg.table[c.id].void):
+            label = cls.label or f"segment {cls.id}"
+            self.paint_combo.addItem(swatch(cls.color), f"{number + 1}  {label}", cls.id)
+        index = self.paint_combo.findData(self.edits.paint_id)
+        self.paint_combo.setCurrentIndex(max(index, 0))
 
 
 def _remembered_export(state: WindowState) -> ExportChoice | None:

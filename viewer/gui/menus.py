@@ -84,7 +84,8 @@ def _build_view_menu(w: MainWindow) -> None:
     w.overlay_action.setChecked(True)
     w.isolate_action = action(w, "Show only &selected", "S", w.set_isolate, checkable=True)
     w.zoom_fit_action = action(w, "Zoom to &fit", "F", w.canvas.zoom_to_fit)
-    w.zoom_actual_action = action(w, "&Actual pixels (1:1)", "1", lambda: w.canvas.set_zoom(1.0))
+    w.zoom_actual_action = action(w, "&Actual pixels (1:1)", "Ctrl+1",
+                                  lambda: w.canvas.set_zoom(1.0))
     w.zoom_in_action = action(w, "Zoom &in", ["+", "="], lambda: w.canvas.zoom_by(1.25))
     w.zoom_out_action = action(w, "Zoom &out", "-", lambda: w.canvas.zoom_by(0.8))
     w.zoom_selection_action = action(w, "Zoom to &selection", "Z", w.zoom_to_selection)
@@ -154,6 +155,11 @@ def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:
                   w.zoom_out_action, w.zoom_selection_action]),
         ("Model", [w.segment_image_action, w.segment_folder_action, w.heatmap_action,
                    w.next_uncertain_action]),
+        ("Edit", [w.undo_action, w.redo_action, w.save_action, *w.tool_actions.values(),
+                  w.smaller_brush_action, w.larger_brush_action, w.square_brush_action,
+                  w.close_polygon_action, w.cancel_edit_action, w.relabel_actions[0],
+                  w.rename_class_action, w.add_class_action, w.merge_action, w.split_action,
+                  w.delete_action, w.delete_void_action]),
         ("Review", [w.accept_action, w.reject_action, w.flag_action, w.next_unreviewed_action,
                     w.next_filtered_action, w.previous_filtered_action]),
         ("Help", [w.shortcuts_action]),

@@ -115,7 +115,8 @@ class ModelRuns(QObject):
     def describe(self, path: str | Path):
         """Read what an ONNX graph tells (in a worker), then ask for the rest."""
         return self.window.start_task(_describe(Path(path)), f"Reading {Path(path).name}",
-                                      self._ask_manifest, "Cannot use this model")
+                                      self._ask_manifest, "Cannot use this model",
+                                      replaces=False)
 
     def _ask_manifest(self, description: ModelDescription) -> None:
         dialog = ManifestDialog(description, self.window)

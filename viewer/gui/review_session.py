@@ -167,7 +167,7 @@ class ReviewSession(QObject):
             task, "Writing the review report",
             lambda files: self.window.statusBar().showMessage(
                 f"Review report written: {files.html}", 15000),
-            "Review report not written")
+            "Review report not written", replaces=False)
 
     # -- walking -------------------------------------------------------------
     def next_unreviewed(self) -> None:

@@ -51,6 +51,9 @@ class SegmentsPanel(QDockWidget):
     """
 
     selection_changed = Signal(tuple)
+    # Set by the window's Edit menu, and offered in the context menu too.
+    edit_actions: tuple = ()
+    relabel_menu = None  # callable(parent) -> QMenu
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__("Segments", parent)
@@ -209,6 +212,15 @@ class SegmentsPanel(QDockWidget):
         menu.addAction(f"Show only class “{name}”", lambda: self.show_only_class(seg_id))
         menu.addSeparator()
         menu.addAction("Show all", self.show_all)
+        if self.relabel_menu is not None:
+            # Editing (the window's Edit actions act on the selected rows).
+            menu.addSeparator()
+            menu.addMenu(self.relabel_menu(menu))
+            for act in self.edit_actions:
+                if act is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(act)
         menu.exec(self.view.viewport().mapToGlobal(point))
 
     def _on_search_text_changed(self, text: str) -> None:
