@@ -21,3 +21,11 @@ def test_canvas_benchmark_smoke_run(qapp, capsys):
     assert canvas.main(["--sizes", "64x48", "--rounds", "3"]) == 0
     printed = capsys.readouterr().out
     assert "alpha repaint" in printed and "recolour u16" in printed
+
+
+def test_edit_window_benchmark_smoke_run(qapp, capsys):
+    from benchmarks import edit_window
+
+    assert edit_window.main(["--size", "320x200", "--rounds", "3", "--budget", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "dab at 1:1" in out and "undo of an 85 % fill" in out and "history per dab" in out

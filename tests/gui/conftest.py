@@ -1,8 +1,22 @@
+import gc
+
 import pytest
 
 from viewer import _paths
 from viewer.gui import dialogs
 from viewer.gui.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _collect_in_the_gui_thread():
+    """Python's cycle collector runs in whichever thread allocates. Run in a
+    worker (a mask being read), it may destroy a window left from an earlier
+    test there, and Qt deadlocks on the GIL. The app collects on a GUI-thread
+    timer instead (viewer.gui.app); here, after each test, in the main thread."""
+    gc.disable()
+    yield
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,13 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     from viewer.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # Python's cycle collector runs in whichever thread allocates; run in a
+    # worker (a mask being read), it may destroy Qt objects there, and Qt then
+    # deadlocks on the GIL. pyqtgraph's collector turns automatic collection
+    # off and collects on a timer in the GUI thread.
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    app.garbage_collector = GarbageCollector(interval=1.0)
     app.setApplicationName("SegView")
     app.setOrganizationName("SegView")
     settings, problem = _settings()

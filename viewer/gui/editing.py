@@ -131,11 +131,17 @@ class EditSession(QObject):
         self.stroke = Stroke(self.seg, value, self.brush, overwrite=self.overwrite,
                              target=self._target(), text="Erase" if value == BACKGROUND_ID
                              else "Paint")
-        self.stroke.add((row, col))
+        self._on_stroke_moved(row, col)
 
     def _on_stroke_moved(self, row: int, col: int) -> None:
-        if self.stroke is not None:
+        if self.stroke is None:
+            return
+        try:
             self.stroke.add((row, col))
+        except ViewerError as exc:  # e.g. the class painted with was deleted meanwhile
+            self.stroke.cancel()
+            self.stroke = None
+            self._say(f"Cannot paint: {exc.message}")
 
     def _on_stroke_ended(self) -> None:
         if self.stroke is not None:

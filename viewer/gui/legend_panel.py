@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QWidget
 
 from viewer.core.segmentation import Segmentation
 from viewer.core.summary import ClassArea, class_areas
+from viewer.gui.segment_table_model import schedule, stats_only
 
 IDS_ROLE = Qt.ItemDataRole.UserRole
 
@@ -61,8 +62,9 @@ class LegendPanel(QDockWidget):
         if changes:
             table.update_many(changes)
 
-    def _on_table_changed(self, *args) -> None:
-        self._timer.start()
+    def _on_table_changed(self, ids=(), fields=None) -> None:
+        # Areas change with every brush dab: refill once painting pauses.
+        schedule(self._timer, stats_only(fields))
 
     def _refill(self) -> None:
         self._timer.stop()

@@ -96,9 +96,12 @@ class MainWindow(QMainWindow):
         build_menus(self)
         build_edit_menu(self)
         self.addToolBar(build_overlay_toolbar(self))
-        self.addToolBar(build_edit_toolbar(self))
         self.navigation = NavigationBar(self.previous_action, self.next_action, self)
         self.addToolBar(self.navigation)
+        # The edit tools get a row of their own: beside the overlay controls they
+        # would not fit a 1500 px window and would hide behind the overflow arrow.
+        self.addToolBarBreak()
+        self.addToolBar(build_edit_toolbar(self))
         self.navigation.mask_chosen.connect(self._on_mask_chosen)
         self._build_status_bar()
         self._connect()

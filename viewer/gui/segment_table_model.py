@@ -12,7 +12,14 @@ import bisect
 from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QColor
 
 from viewer.core.segment_table import Segment, SegmentTable
@@ -40,6 +47,26 @@ _FIELD_COLUMNS = {
     "score": (SCORE,), "source_value": (SWATCH,),
 }
 _NUMERIC = frozenset({CLASS, INSTANCE, ID, AREA, SCORE})
+# Fields every brush dab changes. Views of them (this table, sorted by area;
+# the legend; the charts) catch up once painting pauses for STATS_DELAY_MS:
+# re-sorting thousands of rows per dab would cost far more than the dab.
+STATS_FIELDS = frozenset({"area", "bbox"})
+STATS_DELAY_MS = 250
+
+
+def stats_only(fields) -> bool:
+    """True when a table change touched only areas and boxes."""
+    return fields is not None and bool(fields) and fields <= STATS_FIELDS
+
+
+def schedule(timer: QTimer, later: bool) -> None:
+    """Start a single-shot refresh ``timer``: at once, or (``later``, for an area
+    change) when changes pause for STATS_DELAY_MS; an immediate one already
+    pending is never put off."""
+    if not later:
+        timer.start(0)
+    elif not (timer.isActive() and timer.interval() == 0):
+        timer.start(STATS_DELAY_MS)
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -63,6 +90,11 @@ class SegmentTableModel(QAbstractTableModel):
         self._total = 0
         self._ids: list[int] = []
         self._rows: dict[int, int] = {}
+        self._stale: set[int] = set()  # ids whose areas changed, shown after a pause
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setSingleShot(True)
+        self._stats_timer.setInterval(STATS_DELAY_MS)
+        self._stats_timer.timeout.connect(self._show_stale)
         self.set_table(table, total_pixels)
 
     # -- binding -------------------------------------------------------------
@@ -240,6 +272,17 @@ class SegmentTableModel(QAbstractTableModel):
         self._reindex()
 
     def _on_changed(self, ids: tuple[int, ...], fields: frozenset[str]) -> None:
+        if stats_only(fields):
+            self._stale.update(ids)
+            self._stats_timer.start()  # restarted by every dab: once when painting pauses
+            return
+        self._emit_changed(ids, fields)
+
+    def _show_stale(self) -> None:
+        ids, self._stale = tuple(self._stale), set()
+        self._emit_changed(ids, STATS_FIELDS)
+
+    def _emit_changed(self, ids: tuple[int, ...], fields: frozenset[str]) -> None:
         cols = sorted({c for f in fields for c in _FIELD_COLUMNS.get(f, ())})
         rows = sorted(self._rows[i] for i in ids if i in self._rows)
         if not cols or not rows:

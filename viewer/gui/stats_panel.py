@@ -32,6 +32,7 @@ from viewer.core.summary import (
     class_areas,
     confidence_histogram,
 )
+from viewer.gui.segment_table_model import schedule, stats_only
 
 #: Table fields whose change alters a chart; others (bbox, attributes) do not.
 _CHART_FIELDS = frozenset({"label", "class_id", "color", "visible", "score", "area", "void"})
@@ -207,7 +208,8 @@ class StatsPanel(QDockWidget):
 
     def _on_table_changed(self, ids: tuple[int, ...], fields: frozenset[str]) -> None:
         if fields & _CHART_FIELDS:
-            self._schedule()
+            # Areas change with every brush dab: redraw once painting pauses.
+            self._schedule(stats_only(fields))
 
     def _on_table_rows(self, ids: tuple[int, ...]) -> None:
         self._schedule()
@@ -215,12 +217,12 @@ class StatsPanel(QDockWidget):
     def _on_table_reset(self) -> None:
         self._schedule()
 
-    def _schedule(self) -> None:
+    def _schedule(self, later: bool = False) -> None:
         if not shiboken6.isValid(self):
             # The widget was deleted while the table lives on: stop listening.
             self._bind(None)
             return
-        self._timer.start()
+        schedule(self._timer, later)
 
     def _on_area_plot_mouse_moved(self, scene_pos) -> None:
         point = self.area_plot.getPlotItem().vb.mapSceneToView(scene_pos)
