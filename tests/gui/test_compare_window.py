@@ -1,5 +1,6 @@
 """Compare mode in the real window: diff overlay pixel by pixel, split, side by side, metrics."""
 
+import csv
 import json
 
 import numpy as np
@@ -83,6 +84,11 @@ def test_metrics_match_the_core_and_export(win, case, tmp_path):
     doc = json.loads((tmp_path / "m.json").read_text())
     assert doc["overall"]["mean_iou"] == pytest.approx(core.mean_iou)
     assert "iou" in (tmp_path / "m.csv").read_text().splitlines()[0]
+    # The matrix beside the per-class CSV, counts as the core computed them.
+    with open(tmp_path / "m-confusion.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    counts = [[int(v) for v in row[1:]] for row in rows[1:]]
+    assert counts == core.confusion.counts.tolist()
 
 
 def test_split_and_side_by_side_views(win, qtbot):

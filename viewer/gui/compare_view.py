@@ -213,12 +213,21 @@ class CompareView(QObject):
             self.write_metrics(path, kind)
 
     def write_metrics(self, path: str | Path, kind: str) -> None:
-        """Write the shown metrics (per item too, for a folder) as CSV or JSON."""
+        """Write the shown metrics (per item too, for a folder) as CSV or JSON.
+
+        CSV rows are per class, so the confusion matrix goes beside them in
+        ``<stem>-confusion.csv`` (the JSON holds it already), as
+        ``segview compare --report`` writes it.
+        """
         per_item = self._folder_scores[1][1] if (self.panel.scope == "folder"
                                                  and self._folder_scores) else []
         writer = metrics.write_metrics_csv if kind == "csv" else metrics.write_metrics_json
+        path = Path(path)
         try:
             writer(path, self.panel.scores, per_item)
+            if kind == "csv":
+                metrics.write_confusion_csv(path.with_name(f"{path.stem}-confusion.csv"),
+                                            self.panel.scores.confusion)
         except ViewerError as exc:
             self.window.show_message("Metrics not written", str(exc))
             return
