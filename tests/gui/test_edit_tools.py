@@ -251,3 +251,35 @@ def test_a_declined_recovery_is_not_offered_again(qtbot, files, monkeypatch):
     qtbot.addWidget(window)
     assert not window.edits.offer_recovery()
     assert list_sessions() == []
+
+
+def test_a_mask_without_a_file_cannot_be_saved_back_and_export_is_offered(win, monkeypatch):
+    from viewer.core.segmentation import Segmentation
+
+    labels = np.zeros((24, 32), np.uint8)
+    labels[3:9, 3:9] = 1
+    win.set_segmentation(Segmentation.from_values(labels, names={0: "bg", 1: "thing"}))
+    win.set_edit_tool("brush")
+    win.edits.paint_id = _ids(win, 1)[0]
+    win.canvas.stroke_started.emit(20, 20)
+    win.canvas.stroke_ended.emit()
+    asked, exported = [], []
+    monkeypatch.setattr(dialogs, "ask_export_instead",
+                        lambda parent, problems: asked.extend(problems) or True)
+    monkeypatch.setattr(win, "choose_export", lambda: exported.append(1))
+    win.save_action.trigger()
+    assert asked and "not read from a file" in asked[0] and exported == [1]
+    assert win.edits.dirty  # nothing was saved
+
+
+def test_the_autosave_timer_writes_only_while_dirty(win, files):
+    assert win.edits.autosave() is None  # nothing to save
+    win.set_edit_tool("brush")
+    win.edits.paint_id = _ids(win, 1)[0]
+    win.canvas.stroke_started.emit(23, 0)
+    win.canvas.stroke_ended.emit()
+    path = win.edits.autosave()
+    assert path is not None and path.is_file()
+    assert win.edits.autosave() is None  # unchanged since: not written again
+    win.save_action.trigger()
+    assert not path.exists()  # saved: the recovery copy goes
