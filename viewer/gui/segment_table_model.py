@@ -288,8 +288,13 @@ class SegmentTableModel(QAbstractTableModel):
         if not cols or not rows:
             return
         roles: list[int] = []  # empty means "every role"
-        for first, last in _runs(rows):
-            self.dataChanged.emit(self.index(first, cols[0]), self.index(last, cols[-1]), roles)
+        # One signal over the span of the rows: a sorting proxy handles each
+        # signal as a whole, so hundreds of scattered rows (the areas a stroke
+        # changed) as hundreds of signals cost far more than one.
+        # One per run of columns, though: a range spanning an untouched column
+        # (the swatch to the area spans the id) re-sorts a proxy sorted by it.
+        for col0, col1 in _runs(cols):
+            self.dataChanged.emit(self.index(rows[0], col0), self.index(rows[-1], col1), roles)
 
     def _on_reset(self) -> None:
         self.beginResetModel()
