@@ -283,3 +283,27 @@ def test_the_autosave_timer_writes_only_while_dirty(win, files):
     assert win.edits.autosave() is None  # unchanged since: not written again
     win.save_action.trigger()
     assert not path.exists()  # saved: the recovery copy goes
+
+
+def test_compare_with_the_mask_as_opened_shows_exactly_the_edits(win, files):
+    from viewer.core.metrics import Diff
+
+    _, mask = files
+    win.set_edit_tool("brush")
+    win.set_brush_size(1)
+    win.edits.paint_id = _ids(win, 1)[0]
+    win.canvas.stroke_started.emit(22, 30)
+    win.canvas.stroke_ended.emit()
+    win.compare_original_action.trigger()
+    assert win.compare.active() and "as opened" in win.compare_panel.source_label.text()
+    wrong = {Diff.FALSE_POSITIVE, Diff.FALSE_NEGATIVE, Diff.CONFUSED}
+
+    def changed():
+        return np.isin(win.compare.diff().codes, list(wrong))
+
+    assert np.array_equal(changed(), _values(win) != mask)
+    # A later edit shows in the diff at once (the overlay and the metrics follow it).
+    win.canvas.stroke_started.emit(0, 31)
+    win.canvas.stroke_ended.emit()
+    assert changed()[0, 31] and changed().sum() == 2
+    assert np.array_equal(changed(), _values(win) != mask)

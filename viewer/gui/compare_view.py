@@ -73,11 +73,20 @@ class CompareView(QObject):
                                       lambda seg: self.set_other(seg, path), "Cannot open mask",
                                       replaces=False)
 
-    def set_other(self, seg: Segmentation | None, path: Path | None = None) -> None:
+    def compare_with_original(self) -> None:
+        """B: the shown mask as it was opened, so the diff shows what the edits changed."""
+        original = self.window.edits.original
+        if original is None:
+            self.window.statusBar().showMessage("No mask is shown", 8000)
+            return
+        self.set_other(original, name="the mask as opened (before edits)")
+
+    def set_other(self, seg: Segmentation | None, path: Path | None = None, *,
+                  name: str | None = None) -> None:
         """Compare with ``seg`` (None stops comparing); the diff view is the default."""
         self.other, self.other_path = seg, path
         self._for_image = self.window.image_path if seg is not None else None
-        name = path.name if path is not None else "none"
+        name = name or (path.name if path is not None else "none")
         self.panel.source_label.setText(f"A: the mask shown. B: {name}.")
         self._changed()
         if seg is not None and self.mode == "off":

@@ -428,8 +428,10 @@ class MainWindow(QMainWindow):
         plain one (heatmap, diff, split), or when segments came or went since.
         """
         layers, seg = self._layers, self.segmentation
-        if (bbox is None or layers is None or seg is None or layers.lut is None
-                or self.compare.active()):
+        if self.compare.active():
+            self.compare.shown_changed()  # the diff and the metrics follow the edit
+            return
+        if bbox is None or layers is None or seg is None or layers.lut is None:
             self._rerender()
             return
         r0, c0, r1, c1 = bbox

@@ -48,8 +48,10 @@ def build_menus(w: MainWindow) -> None:
     menu = w.menuBar().addMenu("&File")
     w.compare_action = action(w, "&Compare with a second mask…", "Ctrl+K",
                               lambda: w.compare.choose_other())
+    w.compare_original_action = action(w, "Compare with the mask as &opened (before edits)",
+                                       "Ctrl+Shift+K", lambda: w.compare.compare_with_original())
     menu.addActions([w.open_image_action, w.open_folder_action, w.open_mask_action,
-                     w.compare_action])
+                     w.compare_action, w.compare_original_action])
     w.recent_menu = menu.addMenu("Open &recent")
     w.recent_menu.aboutToShow.connect(w.fill_recent_menu)
     menu.addSeparator()
