@@ -38,3 +38,17 @@ def window(qtbot):
     qtbot.waitExposed(win)
     assert win.open_image(_paths.sample_image(), _paths.sample_mask())
     return win
+
+
+@pytest.fixture
+def edit_window(qtbot, files):
+    """A shown window on ``photo.png`` and ``photo_mask.png`` from the test's ``files``."""
+    folder = files[0]
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1300, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.open_image(folder / "photo.png", folder / "photo_mask.png")
+    return win
+

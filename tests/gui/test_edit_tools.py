@@ -33,15 +33,8 @@ def files(tmp_path):
 
 
 @pytest.fixture
-def win(qtbot, files):
-    folder, _ = files
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1300, 900)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_image(folder / "photo.png", folder / "photo_mask.png")
-    return window
+def win(edit_window):
+    return edit_window
 
 
 def _values(win):
