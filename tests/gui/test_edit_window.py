@@ -159,3 +159,20 @@ def test_autosave_then_the_next_start_offers_the_edits(win, qtbot, files, monkey
     assert np.array_equal(np.asarray(second.segmentation.to_values()), expected)
     assert second.image_path == folder / "photo.png" and second.edits.dirty
     monkeypatch.setattr(dialogs, "ask_unsaved", lambda parent: "discard")
+
+
+def test_lasso_drag_fills_the_outline_on_release(win, qtbot, files):
+    _, mask = files
+    win.tool_actions["lasso"].trigger()
+    assert win.edits.tool == "lasso"
+    win.edits.paint_id = win.segmentation.table.ids_of_class(1)[0]
+    outline = [(10, 18), (10, 27), (18, 27), (18, 18), (10, 18)]
+    qtbot.mousePress(win.canvas, Qt.MouseButton.LeftButton, pos=_point(win, *outline[0]))
+    for row, col in outline[1:]:
+        qtbot.mouseMove(win.canvas, _point(win, row, col))
+    qtbot.mouseRelease(win.canvas, Qt.MouseButton.LeftButton, pos=_point(win, *outline[-1]))
+    after = _values(win)
+    expected = mask.copy()
+    expected[10:19, 18:28] = 1
+    assert np.array_equal(after, expected)
+    assert win.undo_action.text() == "&Undo Lasso fill" and win.edits.polygon == []

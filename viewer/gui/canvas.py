@@ -209,7 +209,7 @@ class CanvasWidget(QWidget):
 
     @property
     def tool(self) -> str:
-        """The tool the mouse uses: "select", "brush", "eraser", "fill" or "polygon"."""
+        """The tool the mouse uses: "select", "brush", "eraser", "fill", "polygon" or "lasso"."""
         return self._tool
 
     def set_tool(self, tool: str, size: int | None = None, shape: str | None = None) -> None:
@@ -341,7 +341,8 @@ class CanvasWidget(QWidget):
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt override)
         pixel = self.widget_to_pixel(event.position())
-        if (self._tool in ("brush", "eraser") and event.button() == Qt.MouseButton.LeftButton
+        if (self._tool in ("brush", "eraser", "lasso")
+                and event.button() == Qt.MouseButton.LeftButton
                 and pixel is not None):
             self._stroking = True
             self.stroke_started.emit(*pixel)

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
 
 TOOL_KEYS = {"select": ("&Select", "V"), "brush": ("&Brush", "B"), "eraser": ("&Eraser", "E"),
-             "fill": ("&Fill", "K"), "polygon": ("&Polygon fill", "P")}
+             "fill": ("&Fill", "K"), "polygon": ("&Polygon fill", "P"),
+             "lasso": ("&Lasso fill", "L")}
 OVERWRITE = {"all": "Paint over everything", "background": "Over background only",
              "segment": "Over the selected segment only"}
 HISTORY_BUDGETS_MB = (64, 256, 512, 1024, 4096)

@@ -37,7 +37,7 @@ from viewer.gui import dialogs
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
 
-TOOLS = ("select", "brush", "eraser", "fill", "polygon")
+TOOLS = ("select", "brush", "eraser", "fill", "polygon", "lasso")
 
 
 class EditSession(QObject):
@@ -125,6 +125,10 @@ class EditSession(QObject):
         value = self._value()
         if self.seg is None or value is None:
             return
+        if self.tool == "lasso":  # a freehand outline, filled on release
+            self.polygon = [(row, col)]
+            self.window.canvas.set_polygon(self.polygon)
+            return
         if self.overwrite == Overwrite.SEGMENT and self._target() is None:
             self._say("Select the segment to paint over first")
             return
@@ -134,6 +138,11 @@ class EditSession(QObject):
         self._on_stroke_moved(row, col)
 
     def _on_stroke_moved(self, row: int, col: int) -> None:
+        if self.tool == "lasso" and self.polygon:
+            if self.polygon[-1] != (row, col):
+                self.polygon.append((row, col))
+                self.window.canvas.set_polygon(self.polygon)
+            return
         if self.stroke is None:
             return
         try:
@@ -144,6 +153,9 @@ class EditSession(QObject):
             self._say(f"Cannot paint: {exc.message}")
 
     def _on_stroke_ended(self) -> None:
+        if self.tool == "lasso":
+            self.close_polygon()
+            return
         if self.stroke is not None:
             self.history.record(self.stroke.finish())
             self.stroke = None
@@ -173,7 +185,7 @@ class EditSession(QObject):
         if self.seg is not None and value is not None and len(points) >= 3:
             self._do(lambda: ops.fill_polygon(self.seg, points, value,
                                               overwrite=self.overwrite, target=self._target()),
-                     "Polygon fill")
+                     "Lasso fill" if self.tool == "lasso" else "Polygon fill")
 
     # -- segment operations on the selection ---------------------------------
     def selected(self) -> list[int]:
