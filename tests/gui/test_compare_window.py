@@ -9,6 +9,7 @@ from PIL import Image
 
 from viewer.core import metrics
 from viewer.core.formats.registry import read_mask
+from viewer.gui import dialogs
 from viewer.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -139,6 +140,41 @@ def test_folder_scope_compares_masks_with_model_results(qtbot, tmp_path):
         for n in ("one.png", "two.png")))
     assert window.compare_panel.scores.to_dict() == expected.to_dict()
     assert "2 images" in window.compare_panel.summary_label.text()
+
+
+def test_two_folders_in_the_window_give_the_numbers_of_segview_compare(qtbot, tmp_path,
+                                                                        monkeypatch, capsys):
+    from viewer.cli import main
+
+    data, pred, truth = tmp_path / "data", tmp_path / "pred", tmp_path / "truth"
+    for folder in (data, pred, truth):
+        folder.mkdir()
+    rng = np.random.default_rng(3)
+    for name in ("one", "two", "three"):
+        Image.fromarray(np.full((12, 16, 3), 80, np.uint8)).save(data / f"{name}.png")
+        gt = rng.integers(0, 3, (12, 16)).astype(np.uint8)
+        Image.fromarray(gt).save(data / f"{name}_mask.png")
+        Image.fromarray(gt).save(truth / f"{name}.png")  # the same masks, for the CLI
+        if name != "three":  # one image has no prediction
+            guess = gt.copy()
+            guess[rng.random((12, 16)) < 0.3] = 1
+            Image.fromarray(guess).save(pred / f"{name}.png")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_folder(data)
+    qtbot.waitUntil(lambda: not window.loading and window.image is not None, timeout=10000)
+    monkeypatch.setattr(dialogs, "ask_folder", lambda *args: str(pred))
+    window.compare_panel.scope_combo.setCurrentIndex(
+        window.compare_panel.scope_combo.findData("folders"))
+    qtbot.waitUntil(lambda: window.compare_panel.scores is not None, timeout=10000)
+    summary = window.compare_panel.summary_label.text()
+    assert "2 images vs pred" in summary and "1 without a mask in B" in summary
+    assert main(["compare", str(truth), str(pred), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    shown = window.compare_panel.scores.to_dict()
+    assert cli["overall"]["mean_iou"] == shown["mean_iou"]
+    assert cli["overall"]["pixel_accuracy"] == shown["pixel_accuracy"]
+    assert [c["iou"] for c in cli["overall"]["classes"]] == [c["iou"] for c in shown["classes"]]
 
 
 def test_one_class_diff_and_the_cli_agree_with_the_window(win, case, capsys):

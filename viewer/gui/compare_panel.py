@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from viewer.core.metrics import Scores, class_text
 
 MODES = {"off": "Off", "diff": "Diff overlay", "split": "Split slider", "side": "Side by side"}
-SCOPES = {"item": "This image", "folder": "Folder: masks vs model results"}
+SCOPES = {"item": "This image", "folder": "Folder: masks vs model results",
+          "folders": "Folder: masks vs a second folder…"}
 COLUMNS = ("Class", "IoU", "Dice", "GT px", "Pred px")
 
 
@@ -45,7 +46,7 @@ class ComparePanel(QDockWidget):
     split_moved(float)
         Where the split line is, 0..1 of the canvas width.
     scope_changed(str)
-        ``"item"`` or ``"folder"``.
+        ``"item"``, ``"folder"`` or ``"folders"``.
     export_requested(str)
         ``"csv"`` or ``"json"``.
     """

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from viewer.core import metrics
+from viewer.core.compare_files import MASK_EXTENSIONS, Pair, compare_pair
 from viewer.core.errors import ViewerError
 from viewer.core.formats.registry import read_mask
 from viewer.core.render import render_overlay
@@ -51,9 +52,15 @@ class CompareView(QObject):
         panel.load_requested.connect(self.choose_other)
         panel.mode_changed.connect(self.set_mode)
         panel.split_moved.connect(self.set_split)
-        panel.scope_changed.connect(lambda scope: self.update_metrics())
+        self.second_folder: Path | None = None  # B of the "folders" scope, asked when chosen
+        panel.scope_changed.connect(self._on_scope_changed)
         panel.focus_changed.connect(self.set_focus)
         panel.export_requested.connect(self.export_metrics)
+
+    def _on_scope_changed(self, scope: str) -> None:
+        if scope == "folders":
+            self.second_folder = None  # choosing the scope asks for the folder again
+        self.update_metrics()
 
     # -- B -------------------------------------------------------------------
     def choose_other(self) -> None:
@@ -180,6 +187,9 @@ class CompareView(QObject):
         if self.panel.scope == "folder":
             self._folder_metrics()
             return
+        if self.panel.scope == "folders":
+            self._folders_metrics()
+            return
         a = self.window.segmentation
         if self.other is None or a is None:
             self.panel.show_scores(None)
@@ -211,6 +221,38 @@ class CompareView(QObject):
         self.window.start_task(_folder_task(pairs, items.folder), "Comparing the folder", done,
                                "Cannot compare the folder", replaces=False)
 
+    def _folders_metrics(self) -> None:
+        """The open folder's masks (A, ground truth) against a second folder of masks (B)."""
+        items = self.window.items
+        if items is None or not items.items:
+            self.panel.show_scores(None, "Open a folder of images and masks first.")
+            return
+        if self.second_folder is None:
+            chosen = dialogs.ask_folder(self.window, "Second folder of masks (B)",
+                                        str(items.folder))
+            if not chosen:
+                self.panel.show_scores(None, "Choose the second folder of masks.")
+                return
+            self.second_folder = Path(chosen)
+        pairs, unmatched = pair_items(items.items, self.second_folder)
+        if not pairs:
+            self.panel.show_scores(None, f"No mask in {self.second_folder} has the name of an "
+                                         "image or mask of this folder.")
+            return
+        note = f"{len(pairs)} images vs {self.second_folder.name}" + (
+            f"; {unmatched} without a mask in B" if unmatched else "")
+        key = tuple(pairs)
+        if self._folder_scores is not None and self._folder_scores[0] == key:
+            self.panel.show_scores(self._folder_scores[1][0], note)
+            return
+
+        def done(value) -> None:
+            self._folder_scores = (key, value)
+            self.panel.show_scores(value[0], note)
+
+        self.window.start_task(_pairs_task(pairs), "Comparing two folders", done,
+                               "Cannot compare the folders", replaces=False)
+
     def export_metrics(self, kind: str) -> None:
         scores = self.panel.scores
         if scores is None:
@@ -228,7 +270,7 @@ class CompareView(QObject):
         ``<stem>-confusion.csv`` (the JSON holds it already), as
         ``segview compare --report`` writes it.
         """
-        per_item = self._folder_scores[1][1] if (self.panel.scope == "folder"
+        per_item = self._folder_scores[1][1] if (self.panel.scope in ("folder", "folders")
                                                  and self._folder_scores) else []
         writer = metrics.write_metrics_csv if kind == "csv" else metrics.write_metrics_json
         path = Path(path)
@@ -241,6 +283,37 @@ class CompareView(QObject):
             self.window.show_message("Metrics not written", str(exc))
             return
         self.window.statusBar().showMessage(f"Metrics written to {path}", 10000)
+
+
+def pair_items(items, folder: Path) -> tuple[list[Pair], int]:
+    """Pair each item's first mask with the mask in ``folder`` named like the item's
+    image or its mask (``frame1.png`` or ``frame1_mask.png``); also count the unpaired."""
+    found = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in MASK_EXTENSIONS:
+            found.setdefault(path.stem, path)
+    pairs, unmatched = [], 0
+    for item in items:
+        if not item.masks:
+            continue
+        pred = found.get(item.image.stem) or found.get(item.masks[0].stem)
+        if pred is None:
+            unmatched += 1
+        else:
+            pairs.append(Pair(item.name, item.masks[0], pred))
+    return pairs, unmatched
+
+
+def _pairs_task(pairs: list[Pair]) -> Task:
+    # The same reading and scoring as `segview compare`, so the numbers agree.
+    matrices, per_item = [], []
+    for done, pair in enumerate(pairs):
+        yield Progress(done, len(pairs), f"Comparing {pair.name}")
+        compared = compare_pair(pair)
+        matrices.append(compared.scores.confusion)
+        per_item.append((pair.name, compared.scores))
+    yield Progress(len(pairs), len(pairs), "Done")
+    return metrics.scores(metrics.accumulate(matrices)), per_item
 
 
 def _folder_task(pairs, folder: Path) -> Task:
