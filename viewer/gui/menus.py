@@ -66,6 +66,11 @@ def build_menus(w: MainWindow) -> None:
     w.shortcuts_action = action(w, "&Keyboard shortcuts", ["F1", "?"], w.toggle_shortcuts)
     help_menu = w.menuBar().addMenu("&Help")
     help_menu.addAction(w.shortcuts_action)
+    from viewer.gui.about_dialog import show_about
+
+    w.about_action = action(w, "&About SegView", None, lambda: show_about(w))
+    w.about_action.setMenuRole(QAction.MenuRole.AboutRole)  # macOS: the application menu
+    help_menu.addAction(w.about_action)
 
 
 def _build_go_menu(w: MainWindow) -> None:
