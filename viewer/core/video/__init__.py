@@ -6,10 +6,15 @@ modules that need it, so ``open_video`` still works on OpenCV without it.
 
 from viewer.core.video.base import VIDEO_EXTENSIONS, FrameReader, VideoInfo
 from viewer.core.video.cache import FrameCache
+from viewer.core.video.celantur_chunks import CelanturChunks
 from viewer.core.video.frame_index import FrameIndex
+from viewer.core.video.mask_folder import MaskFolder, frame_numbers
+from viewer.core.video.mask_source import MaskSource, open_mask_source
+from viewer.core.video.mask_video import MaskVideo, read_legend
 from viewer.core.video.readers import open_video, pyav_available
 
 __all__ = [
-    "VIDEO_EXTENSIONS", "FrameCache", "FrameIndex", "FrameReader", "VideoInfo", "open_video",
-    "pyav_available",
+    "VIDEO_EXTENSIONS", "CelanturChunks", "FrameCache", "FrameIndex", "FrameReader",
+    "MaskFolder", "MaskSource", "MaskVideo", "VideoInfo", "frame_numbers", "open_mask_source",
+    "open_video", "pyav_available", "read_legend",
 ]
