@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
     "compare": _module_command("cli_compare", "compare_main"),
     "segment": _module_command("cli_segment", "segment_main"),
     "models": _module_command("cli_segment", "models_main"),
+    "render": _module_command("cli_render", "render_main"),
 }
 
 

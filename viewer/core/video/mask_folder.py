@@ -101,15 +101,22 @@ def _index_files(folder: Path, pattern: str, first_number: int) -> dict[int, Pat
                         and not p.name.startswith(".") and p.suffix.lower() in suffixes
                         and not p.name.lower().endswith(SIDECAR_SUFFIX))
     files: dict[int, Path] = {}
+    below = 0
     for path, number in zip(candidates, frame_numbers([_stem(p) for p in candidates]),
                             strict=True):
-        if number is None or number < first_number:
+        if number is None:
+            continue
+        if number < first_number:
+            below += 1
             continue
         index = number - first_number
         if index in files:
             raise ReadError(f"{files[index].name} and {path.name} are both frame {number}; "
                             "choose one kind of file with a pattern", folder)
         files[index] = path
+    if not files and below:
+        raise ReadError(f"all {below} mask files are numbered below {first_number}, the "
+                        "number of the video's first frame", folder)
     if not files:
         raise ReadError(f"no mask files named with a frame number (matching {pattern!r}, "
                         f"suffixes {', '.join(sorted(suffixes))})", folder)

@@ -1,0 +1,145 @@
+"""``segview render``: a video with its per-frame masks rendered in, as H.264.
+
+Exit codes: 0 success, 2 bad input (one line naming the file and the
+problem; nothing is written), 1 an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+
+from viewer.cli_segment import ProgressBar
+from viewer.core.errors import ViewerError
+from viewer.core.render.pipeline import Mode, RenderSettings
+from viewer.core.tasks import Progress, drain
+from viewer.core.video.base import FrameReader
+from viewer.core.video.export import OverlayVideo, export_overlay_video
+from viewer.core.video.mask_source import MaskSource, open_mask_source
+from viewer.core.video.readers import open_video
+
+EXIT_BAD_INPUT = 2
+#: Progress lines at most per run when stderr is not a terminal (a log file).
+PROGRESS_STEPS = 100
+
+
+def render_main(argv: Sequence[str]) -> int:
+    """``segview render VIDEO --masks SOURCE -o OUT [--alpha A] ...``."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.output.resolve() == args.video.resolve():
+            raise ViewerError("the output would overwrite the input video", args.output)
+        video = open_video(args.video)
+    except ViewerError as exc:
+        return _fail(exc)
+    with closing(video):
+        try:
+            masks = _open_masks(args, video)
+        except ViewerError as exc:
+            return _fail(exc)
+        with closing(masks):
+            bar = ProgressBar(sys.stderr, enabled=not args.quiet)
+            settings = RenderSettings(mode=args.mode, thickness=args.thickness)
+            task = export_overlay_video(video, masks, args.output, alpha=args.alpha,
+                                        settings=settings, write_metadata=not args.no_metadata)
+            try:
+                result = drain(task, _every_percent(bar.update))
+            except ViewerError as exc:
+                bar.finish()
+                return _fail(exc)
+            bar.finish()
+            _report(result, masks)
+    return 0
+
+
+def _open_masks(args: argparse.Namespace, video: FrameReader) -> MaskSource:
+    masks = open_mask_source(args.masks, video_size=video.size, legend=args.legend,
+                             format_name=args.format, pattern=args.pattern,
+                             first_number=args.first_number)
+    frames = masks.frames()
+    if not any(0 <= f < video.frame_count for f in frames):
+        masks.close()
+        shown = f"frames {frames[0]}-{frames[-1]}" if frames else "no frames"
+        raise ViewerError(f"has masks for {shown}, none of the video's 0-{video.frame_count - 1} "
+                          "(is --first-number right?)", args.masks)
+    return masks
+
+
+def _report(result: OverlayVideo, masks: MaskSource) -> None:
+    print(result.video)
+    if result.metadata is not None:
+        print(result.metadata)
+    print(f"segview: {result.masked_frames} of {result.frames} frames had a mask",
+          file=sys.stderr)
+    for line in [*masks.summary(), *result.notes]:
+        print(f"segview: {line}", file=sys.stderr)
+
+
+def _every_percent(update: Callable[[Progress], None]) -> Callable[[Progress], None]:
+    """Pass on the first, the last and about one progress step per percent."""
+    last = [-1]
+
+    def throttled(progress: Progress) -> None:
+        step = int((progress.fraction or 0.0) * PROGRESS_STEPS)
+        if step != last[0] or progress.done == progress.total:
+            last[0] = step
+            update(progress)
+
+    return throttled
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segview render",
+        description="Render per-frame masks over a video and write it as H.264, with the "
+                    "metadata JSON (one record per frame).")
+    parser.add_argument("video", type=Path, metavar="VIDEO",
+                        help="mp4, mov, mkv, avi, webm, ...")
+    parser.add_argument("--masks", required=True, type=Path, metavar="SOURCE",
+                        help="a folder with one mask per frame (any registered format, matched "
+                             "by the frame number in the name), a mask video (RGB masks, "
+                             "e.g. ClearML mp4) or Celantur video metadata chunks")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+                        help="video to write: .mp4, .mov, .mkv or .m4v")
+    parser.add_argument("--alpha", type=_fraction, default=0.5,
+                        help="overlay opacity in 0..1 (default 0.5)")
+    parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.FILLED.value,
+                        help="draw segments filled, as outlines, or both (default filled)")
+    parser.add_argument("--thickness", type=_positive, default=2,
+                        help="outline width in pixels (default 2)")
+    parser.add_argument("--legend", type=Path, metavar="JSON",
+                        help="colour legend of a mask video (ClearML mask_labels.json or "
+                             "_mask_legend.json; default: found beside the mask video)")
+    parser.add_argument("--format", help="format of the mask files (segview formats; "
+                                         "default: detected per file)")
+    parser.add_argument("--pattern", default="*", metavar="GLOB",
+                        help="which files of the mask folder to use (default all)")
+    parser.add_argument("--first-number", type=int, default=0, metavar="N",
+                        help="the frame number that names the video's first frame in the mask "
+                             "files or chunks (default 0)")
+    parser.add_argument("--no-metadata", action="store_true",
+                        help="do not write <OUT stem>.segview.json")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in 0..1, got {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _fail(exc: ViewerError) -> int:
+    print(f"segview: error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
