@@ -66,8 +66,10 @@ def dists(tmp_path_factory) -> tuple[Path, Path]:
     source = work / "source"
     shutil.copytree(ROOT, source, ignore=IGNORED)
     out = work / "dist"
-    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, source], cwd=work,
-         timeout=300)
+    built = _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", out, source],
+                 cwd=work, timeout=300)
+    # resources/ sub-folders are data, not packages (include-package-data = false)
+    assert "Package would be ignored" not in built.stdout + built.stderr
     (sdist,) = out.glob("segview-*.tar.gz")
     (wheel,) = out.glob("segview-*.whl")
     return sdist, wheel
