@@ -79,14 +79,17 @@ class FrameReader(ABC):
     # -- facts -------------------------------------------------------------------
     @property
     def path(self) -> Path:
+        """The video file."""
         return self.info.path
 
     @property
     def frame_count(self) -> int:
+        """Frames that can be read."""
         return self.info.frame_count
 
     @property
     def fps(self) -> float:
+        """Mean frames per second."""
         return self.info.fps
 
     @property

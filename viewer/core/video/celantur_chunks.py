@@ -71,6 +71,7 @@ class CelanturChunks:
                          image_size=self.video_size)
 
     def summary(self) -> list[str]:
+        """How many frames and chunks were found."""
         files = sorted(set(self.chunks.values()))
         return [f"{len(self.chunks)} frames of Celantur metadata in {len(files)} chunks "
                 "(detections drawn as boxes)"]

@@ -43,6 +43,7 @@ class LegendEntry:
 
     @property
     def name(self) -> str:
+        """The segment label: the label list joined as the ClearML reader joins it."""
         return LABEL_JOIN.join(self.labels)
 
 
@@ -141,6 +142,7 @@ class MaskVideo:
         return lines
 
     def close(self) -> None:
+        """Close the mask video."""
         self.reader.close()
 
     def _describe(self, row: int) -> dict[str, Any]:
