@@ -92,3 +92,19 @@ def test_read_image_converts_grey_and_16_bit(tmp_path):
     assert read_image(tmp_path / "g16.png").tolist() == [[[0, 0, 0], [255, 255, 255]]]
     Image.fromarray(np.array([[7]], np.uint8)).save(tmp_path / "g8.png")
     assert read_image(tmp_path / "g8.png").tolist() == [[[7, 7, 7]]]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_atomic_write_gives_plain_file_permissions(tmp_path):
+    # A new file gets what open() would give (not mkstemp's private 0600);
+    # a replaced file keeps its own permissions.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    new = tmp_path / "new.png"
+    atomic_write_text(new, "x")
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask
+    kept = tmp_path / "kept.png"
+    kept.write_text("old")
+    kept.chmod(0o640)
+    atomic_write_text(kept, "new")
+    assert kept.stat().st_mode & 0o777 == 0o640 and kept.read_text() == "new"
