@@ -3,7 +3,7 @@
 
     python3 dev.py run [ARGS...]   # install into .venv, open the app (bundled sample)
     python3 dev.py test [ARGS...]  # install with test extras into .venv, run pytest
-    python3 dev.py bench [render|canvas|inference|edit|edit_window] [ARGS...]  # benchmarks/
+    python3 dev.py bench [render|canvas|inference|edit|edit_window|video] [ARGS...]  # benchmarks/
 
 The virtual environment lives in ``.venv`` beside this file; it is
 (re)installed only when ``pyproject.toml`` changes.
@@ -34,8 +34,8 @@ def main(argv: list[str]) -> int:
     if command == "run":
         return call([str(PYTHON), "-m", "viewer", *rest])
     if command == "bench":
-        # `bench` runs them all; `bench canvas ...` (or render, inference, edit, edit_window) runs one.
-        names = ["render", "canvas", "inference", "edit", "edit_window"]
+        # `bench` runs them all; `bench canvas ...` (or render, inference, edit, edit_window, video) runs one.
+        names = ["render", "canvas", "inference", "edit", "edit_window", "video"]
         if rest and rest[0] in names:
             names, rest = [rest[0]], rest[1:]
         for name in names:
