@@ -74,3 +74,8 @@ def sample_image() -> Path:
 def sample_mask() -> Path:
     """Return the mask of the bundled sample photo."""
     return samples_dir() / "astronaut_mask.png"
+
+
+def app_icon() -> Path:
+    """The application icon (PNG, 256 px)."""
+    return resources_dir() / "icons" / "segview.png"

@@ -120,6 +120,9 @@ def test_sdist_and_wheel_carry_resources_and_models(dists):
             assert zipped.read(_in_package(rel)) == (ROOT / rel).read_bytes()
     assert not {_in_package(rel) for rel in NOT_SHIPPED} & in_wheel
     assert not [n for n in in_wheel if n.startswith(("tests/", "benchmarks/", "packaging/"))]
+    # The project's own licence text travels with it.
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in in_wheel)
+    assert "LICENSE" in in_sdist
 
 
 def test_installed_wheel_runs_from_its_own_files(installed):

@@ -30,6 +30,12 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     app.garbage_collector = GarbageCollector(interval=1.0)
     app.setApplicationName("SegView")
     app.setOrganizationName("SegView")
+    # The icon in the title bar and task switcher; the desktop file name lets Wayland
+    # match the window to packaging/linux/segview.desktop.
+    from PySide6.QtGui import QIcon
+
+    app.setWindowIcon(QIcon(str(_paths.app_icon())))
+    app.setDesktopFileName("segview")
     settings, problem = _settings()
     if theme is not None:
         settings = settings.replace(theme=theme)
