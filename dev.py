@@ -20,8 +20,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
 def main(argv: list[str]) -> int:
@@ -30,36 +28,43 @@ def main(argv: list[str]) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     extras = "" if command == "run" else "[test]"
-    ensure_installed(extras)
+    python = str(ensure_installed(extras))
     if command == "run":
-        return call([str(PYTHON), "-m", "viewer", *rest])
+        return call([python, "-m", "viewer", *rest])
     if command == "bench":
-        # `bench` runs them all; `bench canvas ...` (or render, inference, edit, edit_window, video) runs one.
+        # `bench` runs them all; `bench canvas ...` (or another name below) runs one.
         names = ["render", "canvas", "inference", "edit", "edit_window", "video"]
         if rest and rest[0] in names:
             names, rest = [rest[0]], rest[1:]
         for name in names:
-            code = call([str(PYTHON), "-m", f"benchmarks.{name}", *rest])
+            code = call([python, "-m", f"benchmarks.{name}", *rest])
             if code:
                 return code
         return 0
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
-    return call([str(PYTHON), "-m", "pytest", *rest], env=env)
+    return call([python, "-m", "pytest", *rest], env=env)
 
 
-def ensure_installed(extras: str) -> None:
-    """Create .venv and install the project (editable) when needed."""
-    stamp = VENV / f".segview-installed{extras or '[app]'}"
+def ensure_installed(extras: str, env: Path = VENV) -> Path:
+    """Create ``env`` and install the project (editable) with ``extras`` when needed.
+
+    Returns the environment's Python. packaging/build.py uses it for its own
+    environment too.
+    """
+    bin_dir = env / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / ("python.exe" if os.name == "nt" else "python")
+    stamp = env / f".segview-installed{extras or '[app]'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest and PYTHON.exists():
-        return
-    if not PYTHON.exists():
-        print(f"creating {VENV}", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
-    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check"]
+    if stamp.exists() and stamp.read_text() == digest and python.exists():
+        return python
+    if not python.exists():
+        print(f"creating {env}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(env)
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
     check(pip + ["--upgrade", "pip"])
     check(pip + ["-e", f"{ROOT}{extras}"])
     stamp.write_text(digest)
+    return python
 
 
 def call(cmd: list[str], env: dict | None = None) -> int:

@@ -17,7 +17,6 @@ See packaging/README.md for Windows and macOS.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import shutil
@@ -25,10 +24,12 @@ import subprocess
 import sys
 import tarfile
 import time
-import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import dev  # noqa: E402  (the checkout's set-up script: one way to build an environment)
+
 HERE = ROOT / "packaging"
 VENV = ROOT / "build" / "packaging-venv"
 NAME = "segview"
@@ -77,23 +78,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def ensure_venv() -> Path:
-    """build/packaging-venv with SegView and the packaging extra, as dev.py does for .venv."""
-    bin_dir = VENV / ("Scripts" if os.name == "nt" else "bin")
-    python = bin_dir / ("python.exe" if os.name == "nt" else "python")
-    stamp = VENV / ".segview-installed[packaging]"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest and python.exists():
-        return python
-    print(f"creating {VENV}", flush=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
-    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
-    _check(pip + ["--upgrade", "pip"])
-    # Editable, so that this environment never holds a stale copy of viewer/: the bundle
-    # takes the checkout's code (pathex in the spec); the install gives SegView's metadata
-    # and exactly its run-time dependencies.
-    _check(pip + ["-e", f"{ROOT}[packaging]"])
-    stamp.write_text(digest)
-    return python
+    """build/packaging-venv with SegView and the packaging extra, set up as dev.py sets up .venv.
+
+    Editable, so that this environment never holds a stale copy of viewer/: the bundle
+    takes the checkout's code (pathex in the spec); the install gives SegView's metadata
+    and exactly its run-time dependencies.
+    """
+    return dev.ensure_installed("[packaging]", VENV)
 
 
 def add_desktop_files(app: Path) -> None:

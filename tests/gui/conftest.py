@@ -29,26 +29,31 @@ def _no_waiting_prompts(monkeypatch):
 
 
 @pytest.fixture
-def window(qtbot):
-    """The main window with the bundled sample open, shown offscreen."""
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1400, 1000)  # room to show the 512 px sample enlarged, unsmoothed
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_image(_paths.sample_image(), _paths.sample_mask())
-    return win
+def open_window(qtbot):
+    """``open_window(image, mask, size)``: a main window shown offscreen with them open."""
+
+    def shown(image, mask, size=(1400, 1000)) -> MainWindow:
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        assert win.open_image(image, mask)
+        return win
+
+    return shown
 
 
 @pytest.fixture
-def edit_window(qtbot, files):
+def window(open_window):
+    """The main window with the bundled sample open (1400x1000: room to show the 512 px
+    sample enlarged, unsmoothed)."""
+    return open_window(_paths.sample_image(), _paths.sample_mask())
+
+
+@pytest.fixture
+def edit_window(open_window, files):
     """A shown window on ``photo.png`` and ``photo_mask.png`` from the test's ``files``."""
     folder = files[0]
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1300, 900)
-    win.show()
-    qtbot.waitExposed(win)
-    assert win.open_image(folder / "photo.png", folder / "photo_mask.png")
-    return win
+    return open_window(folder / "photo.png", folder / "photo_mask.png", (1300, 900))
 

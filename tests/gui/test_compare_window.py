@@ -30,14 +30,9 @@ def case(tmp_path):
 
 
 @pytest.fixture
-def win(qtbot, case):
+def win(qtbot, open_window, case):
     folder, _, _ = case
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1400, 1000)
-    window.show()
-    qtbot.waitExposed(window)
-    assert window.open_image(folder / "photo.png", folder / "a.png")
+    window = open_window(folder / "photo.png", folder / "a.png")
     window.compare.load_other(folder / "b.png")
     qtbot.waitUntil(lambda: not window.loading, timeout=10000)
     return window

@@ -34,9 +34,7 @@ def build_edit_menu(w: MainWindow) -> None:
         tip="Save writes <name>_changed.png (255 where a pixel changed) beside the mask")
     w.changed_mask_action.setChecked(w.settings.write_changed_mask)
     # psygnal wants Python callables (it cannot read a Qt builtin's signature).
-    edits.history.can_undo_changed.connect(lambda can: _sync_undo(w))
-    edits.history.can_redo_changed.connect(lambda can: _sync_undo(w))
-    edits.history.changed.connect(lambda: _sync_undo(w))
+    edits.history.changed.connect(lambda: _sync_undo(w))  # after every step, undo or redo
     _sync_undo(w)
     _build_tools(w)
     w.close_polygon_action = action(w, "Close the polygon", ["Return", "Enter"],

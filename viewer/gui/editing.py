@@ -37,9 +37,6 @@ from viewer.gui import dialogs
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
 
-TOOLS = ("select", "brush", "eraser", "fill", "polygon", "lasso")
-
-
 class EditSession(QObject):
     """The edits of the shown segmentation."""
 
@@ -86,8 +83,8 @@ class EditSession(QObject):
                 seg.provenance.details["image"] = str(image)  # so a restore can reopen it
             self.autosaver = Autosaver(seg, self.history)
             seg.labels_changed.connect(self._on_labels_changed)
-            self.paint_id = next((c.id for c in edit_classes(seg)
-                                  if c.id != BACKGROUND_ID and not seg.table[c.id].void), None)
+            self.paint_id = next((c.id for c in self.paint_classes() if c.id != BACKGROUND_ID),
+                                 None)
         self.window.update_title()
 
     @property
@@ -97,7 +94,7 @@ class EditSession(QObject):
 
     # -- tools ---------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
-        """Choose the mouse tool (see :data:`TOOLS`)."""
+        """Choose the mouse tool (see :data:`viewer.gui.edit_menu.TOOL_KEYS`)."""
         self.tool = tool
         self.polygon = []
         self.window.canvas.set_polygon([])
@@ -211,8 +208,8 @@ class EditSession(QObject):
             self._say("Select a segment to split into its connected parts")
             return
         before = len(self.seg.table)
-        self._do(lambda: _each(ids, lambda i: ops.split(self.seg, i), self.seg), "Split")
-        self._say(f"{len(self.seg.table) - before + len(ids)} parts")
+        if self._do(lambda: _each(ids, lambda i: ops.split(self.seg, i), self.seg), "Split"):
+            self._say(f"{len(self.seg.table) - before + len(ids)} parts")
 
     def delete(self, to: str = "background") -> None:
         ids = self.selected()
@@ -244,7 +241,7 @@ class EditSession(QObject):
     def set_paint(self, seg_id: int | None) -> None:
         """Paint (brush, fill, polygon) with segment ``seg_id``."""
         self.paint_id = seg_id
-        self.window.show_paint_choice(seg_id)
+        self.window.fill_paint_choices()
 
     def rename_class(self) -> None:
         """Rename the class of the first selected segment (every segment of it)."""
@@ -428,7 +425,6 @@ class EditSession(QObject):
         if self.autosaver is not None:
             self.autosaver = Autosaver(seg, self.history, session_id=session.session_id)
         return True
-
 
 
 def _each(ids: list[int], op, seg: Segmentation) -> Change:

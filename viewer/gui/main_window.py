@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 
 from viewer import __version__
 from viewer.core.browse import ItemList
-from viewer.core.edit import classes as edit_classes
 from viewer.core.errors import ViewerError
 from viewer.core.export import ExportResult, export
 from viewer.core.formats.registry import read_mask
@@ -354,7 +353,7 @@ class MainWindow(QMainWindow):
         self.models.segmentation_changed(seg)
         self.compare.shown_changed()
         self.edits.bind(seg)
-        self._fill_paint_choices()
+        self.fill_paint_choices()
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
         self._rerender()
@@ -479,7 +478,7 @@ class MainWindow(QMainWindow):
         # Rows came or went (split, delete, undo): the colour table is out of date,
         # and the classes to paint with may have changed.
         self._rerender()
-        self._fill_paint_choices()
+        self.fill_paint_choices()
 
     # -- user commands (menus, keys) -----------------------------------------
     def choose_image(self) -> None:
@@ -694,20 +693,14 @@ class MainWindow(QMainWindow):
         if seg_id is not None:
             self.edits.paint_id = int(seg_id)
 
-    def show_paint_choice(self, seg_id: int | None) -> None:
-        """Show ``seg_id`` as the class painted with (rows may have come or gone)."""
-        self._fill_paint_choices()
-
     def remember(self, **changes) -> None:
         """Keep a setting for this run and the next (saved on close)."""
         self.settings = self.settings.replace(**changes)
 
-    def _fill_paint_choices(self) -> None:
+    def fill_paint_choices(self) -> None:
+        """List the classes to paint with, the one painted with chosen (rows may have changed)."""
         self.paint_combo.clear()
-        seg = self.segmentation
-        if seg is None:
-            return
-        for number, cls in enumerate(c for c in edit_classes(seg) if not seg.table[c.id].void):
+        for number, cls in enumerate(self.edits.paint_classes()):
             label = cls.label or f"segment {cls.id}"
             self.paint_combo.addItem(swatch(cls.color), f"{number + 1}  {label}", cls.id)
         index = self.paint_combo.findData(self.edits.paint_id)

@@ -284,9 +284,10 @@ class SegmentTableModel(QAbstractTableModel):
 
     def _emit_changed(self, ids: tuple[int, ...], fields: frozenset[str]) -> None:
         cols = sorted({c for f in fields for c in _FIELD_COLUMNS.get(f, ())})
-        rows = sorted(self._rows[i] for i in ids if i in self._rows)
+        rows = [self._rows[i] for i in ids if i in self._rows]
         if not cols or not rows:
             return
+        first, last = min(rows), max(rows)
         roles: list[int] = []  # empty means "every role"
         # One signal over the span of the rows: a sorting proxy handles each
         # signal as a whole, so hundreds of scattered rows (the areas a stroke
@@ -294,7 +295,7 @@ class SegmentTableModel(QAbstractTableModel):
         # One per run of columns, though: a range spanning an untouched column
         # (the swatch to the area spans the id) re-sorts a proxy sorted by it.
         for col0, col1 in _runs(cols):
-            self.dataChanged.emit(self.index(rows[0], col0), self.index(rows[-1], col1), roles)
+            self.dataChanged.emit(self.index(first, col0), self.index(last, col1), roles)
 
     def _on_reset(self) -> None:
         self.beginResetModel()

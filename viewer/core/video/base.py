@@ -22,6 +22,8 @@ from viewer.core.video.cache import DEFAULT_CACHE_MB, FrameCache
 
 #: Suffixes opened as videos (what issue 6 lists, plus .m4v); others are still tried.
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm")
+#: What ffmpeg itself assumes when a stream states no rate at all.
+FALLBACK_FPS = 25.0
 
 
 @dataclass(frozen=True)

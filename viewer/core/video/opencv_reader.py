@@ -14,10 +14,8 @@ import cv2
 import numpy as np
 
 from viewer.core.errors import ReadError
-from viewer.core.video.base import FrameReader, VideoInfo, check_video_path
+from viewer.core.video.base import FALLBACK_FPS, FrameReader, VideoInfo, check_video_path
 from viewer.core.video.cache import DEFAULT_CACHE_MB
-
-FALLBACK_FPS = 25.0
 
 
 class OpenCVReader(FrameReader):

@@ -15,12 +15,9 @@ import av
 import numpy as np
 
 from viewer.core.errors import ReadError
-from viewer.core.video.base import FrameReader, VideoInfo, check_video_path
+from viewer.core.video.base import FALLBACK_FPS, FrameReader, VideoInfo, check_video_path
 from viewer.core.video.cache import DEFAULT_CACHE_MB
 from viewer.core.video.frame_index import FrameIndex
-
-#: What ffmpeg itself assumes when a stream states no rate at all.
-FALLBACK_FPS = 25.0
 
 
 class VideoReader(FrameReader):
