@@ -228,3 +228,9 @@ def test_through_a_mask_folder_of_png_files(tmp_path):
     assert stats.iou[1:4].tolist() == [1.0, 0.5, 0.5]   # the car: 0 of 100 shared
     assert [s.reason for s in stats.suspicious()] == [
         "car appears for 1 frame (flicker)", "IoU with frame 3 is 0.33"]
+
+
+def test_frames_of_another_size_are_not_compared():
+    stats = stats_of({0: box((10, 10), car=(0, 5, 0, 10)), 1: box((20, 10), car=(0, 10, 0, 10))})
+    np.testing.assert_array_equal(stats.areas, [[0.5], [0.5]])
+    assert np.isnan(stats.iou).all()
