@@ -1,5 +1,7 @@
 """``segview segment`` and ``segview models``: run segmentation models headless.
 
+A video input is segmented frame by frame by :mod:`viewer.cli_segment_video`.
+
 Exit codes: 0 success, 2 bad input (one line per problem naming the file;
 the other photos of a batch are still segmented), 1 an unexpected failure.
 """
@@ -30,6 +32,8 @@ DEFAULT_FORMAT = "index-png"
 
 def segment_main(argv: Sequence[str]) -> int:
     """``segview segment --model ID_OR_FILE INPUT... --out DIR [--format FORMAT]``."""
+    from viewer import cli_segment_video  # imports this module: not at the top
+
     args = _segment_parser().parse_args(argv)
     try:
         target = get_format(args.format)
@@ -38,6 +42,8 @@ def segment_main(argv: Sequence[str]) -> int:
                               "the ones that write")
         manifest = find_model(args.model, args.models_dir)
         runner = ModelRunner(manifest, [args.provider] if args.provider else None)
+        if cli_segment_video.wants_video(args):
+            return cli_segment_video.segment_video_main(args, runner, target.name)
         paths = _expand_inputs(args.inputs)
     except ViewerError as exc:
         return _fail(exc)
@@ -164,9 +170,12 @@ class _Writer:
 def _segment_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segview segment",
-        description="Segment photos with a model; write each mask and its metadata JSON.")
+        description="Segment photos with a model; write each mask and its metadata JSON. "
+                    "A video is segmented frame by frame: one mask per frame and one "
+                    "metadata JSON for the video.")
     parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
-                        help="photos, or folders of photos")
+                        help="photos, or folders of photos, or one video (mp4, mov, mkv, avi, "
+                             "webm, m4v)")
     parser.add_argument("--model", required=True, metavar="ID_OR_FILE",
                         help="model id (segview models), manifest .json or .onnx file")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
@@ -178,6 +187,14 @@ def _segment_parser() -> argparse.ArgumentParser:
                                            "coreml, directml, when available")
     parser.add_argument("--threshold", type=_probability,
                         help="foreground threshold of sigmoid models (default: the manifest's)")
+    parser.add_argument("--overlay", type=Path, metavar="VIDEO",
+                        help="video input: also write this H.264 video (.mp4, .mov, .mkv, "
+                             ".m4v) with the masks rendered in")
+    parser.add_argument("--alpha", type=_probability, default=0.5,
+                        help="opacity of the --overlay masks in 0..1 (default 0.5)")
+    parser.add_argument("--sidecars", action="store_true",
+                        help="video input: also a .segview.json beside every frame's mask "
+                             "(default: only <video stem>.segview.json for all frames)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
