@@ -97,3 +97,12 @@ def test_a_missing_video_exits_2(tmp_path, capsys):
     assert code == 2
     assert capsys.readouterr().err.strip() == \
         f"segview: error: {tmp_path / 'absent.mov'}: file not found"
+
+
+def test_sidecars_on_request(walk, tmp_path, capsys):
+    out = tmp_path / "with"
+    assert main(["segment", "--model", "selfie", str(walk), "--out", str(out), "--sidecars",
+                 "--quiet"]) == 0
+    assert sorted(p.name for p in out.glob("*.segview.json")) == [
+        "walk.segview.json", *(f"walk_{i:06d}.segview.json" for i in range(FRAMES))]
+    assert metadata.read(out / "walk_000001.segview.json")["mask_files"] == ["walk_000001.png"]
