@@ -79,9 +79,13 @@ class EditSession(QObject):
         self.autosaver = None
         if seg is not None:
             image = self.window.image_path
-            if image is not None and isinstance(seg.provenance.details, dict):
-                seg.provenance.details["image"] = str(image)  # so a restore can reopen it
-            self.autosaver = Autosaver(seg, self.history)
+            # A video frame is not a file a restore could reopen; its edits are
+            # kept by the video session and exported from there.
+            video = getattr(self.window, "video", None)
+            if video is None or not video.active:
+                if image is not None and isinstance(seg.provenance.details, dict):
+                    seg.provenance.details["image"] = str(image)  # so a restore can reopen it
+                self.autosaver = Autosaver(seg, self.history)
             seg.labels_changed.connect(self._on_labels_changed)
             self.paint_id = next((c.id for c in self.paint_classes() if c.id != BACKGROUND_ID),
                                  None)
@@ -231,6 +235,9 @@ class EditSession(QObject):
         if not self.selected():
             self.set_paint(chosen.id)
             self._say(f"Painting {name}")
+        elif self.window.video.active and self.window.video.relabel_everywhere:
+            if not self.window.video.relabel_all(ids, chosen):
+                self._say(f"Relabel to {name}: nothing to change")
         elif chosen.class_id is not None:
             self._do(lambda: ops.relabel(self.seg, ids, chosen.class_id, label=chosen.label),
                      f"Relabel to {name}")
@@ -390,6 +397,8 @@ class EditSession(QObject):
 
     def may_leave(self) -> bool:
         """Before closing or showing another mask: save, discard or stay."""
+        if self.window.video.active:
+            return self.window.video.may_leave()  # a frame's edits belong to the video
         if not self.dirty:
             return True
         answer = dialogs.ask_unsaved(self.window)

@@ -47,6 +47,9 @@ from viewer.gui.segments_panel import SegmentsPanel
 from viewer.gui.shortcuts_overlay import ShortcutsOverlay
 from viewer.gui.stats_panel import StatsPanel
 from viewer.gui.theme import apply_theme
+from viewer.gui.video_exports import VideoExports
+from viewer.gui.video_menu import build_video_menu, update_video_actions
+from viewer.gui.video_session import VideoSession, is_video
 from viewer.gui.window_state import WindowState
 from viewer.gui.workers import TaskHandle, TaskProgress, run_task
 
@@ -90,10 +93,13 @@ class MainWindow(QMainWindow):
         self.reviews = ReviewSession(self, self.review_panel)
         self.compare = CompareView(self, self.compare_panel)
         self.edits = EditSession(self)
+        self.video = VideoSession(self)
+        self.video_exports = VideoExports(self)
         self.palette_panel.recolored.connect(
             lambda old: self.edits.record_table(old, "Change colours"))
         build_menus(self)
         build_edit_menu(self)
+        build_video_menu(self)
         self.addToolBar(build_overlay_toolbar(self))
         self.navigation = NavigationBar(self.previous_action, self.next_action, self)
         self.addToolBar(self.navigation)
@@ -140,7 +146,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _connect(self) -> None:
-        for dock in (*self.docks, self.model_panel, self.review_panel, self.compare_panel):
+        for dock in (*self.docks, self.model_panel, self.review_panel, self.compare_panel,
+                     self.temporal_panel):
             self.panels_menu.addAction(dock.toggleViewAction())
         # Linked views: either canvas's zoom and pan moves the other.
         self.canvas.view_moved.connect(
@@ -165,6 +172,8 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if path.is_dir():
             return self.open_folder(path)
+        if is_video(path):
+            return self.video.open(path, mask)
         return self.load_image(path, mask, find_mask=mask is None)
 
     def open_image(self, path: str | Path, mask: str | Path | None = None) -> bool:
@@ -196,6 +205,7 @@ class MainWindow(QMainWindow):
         folder = Path(folder)
 
         def done(items) -> None:
+            self.video.close()
             self.items = ItemList(folder, items)
             self._remember(folder)
             self.reviews.open_for(folder)
@@ -312,6 +322,7 @@ class MainWindow(QMainWindow):
         return self._loading is not None
 
     def _show_loaded(self, loaded: Loaded) -> None:
+        self.video.close()
         self.image, self.image_path, self.mask_path = (loaded.image, loaded.image_path,
                                                        loaded.mask_path)
         self.canvas.set_image(loaded.image)  # same size: the view stays
@@ -497,6 +508,9 @@ class MainWindow(QMainWindow):
             self.load_mask(path)
 
     def choose_export(self) -> None:
+        if self.video.active:
+            self.video_exports.choose()
+            return
         if self.segmentation is None:
             return
         stem = self.image_path.stem if self.image_path is not None else "mask"
@@ -561,6 +575,7 @@ class MainWindow(QMainWindow):
             return
         if self._loading is not None:
             self._loading.cancel()
+        self.video.close()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
                                               render_mode=str(self.render_settings.mode))
         try:
@@ -578,9 +593,19 @@ class MainWindow(QMainWindow):
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         self.open_dropped(paths)
 
+    def remember_path(self, path: Path) -> None:
+        """Add ``path`` to Open recent and remember its folder."""
+        self._remember(path)
+
     def open_dropped(self, paths: list[Path]) -> None:
         """Open what was dropped: a folder, an image (+ mask), or a mask for the open image."""
         if not paths:
+            return
+        videos = [p for p in paths if is_video(p)]
+        if videos:
+            # A video with a mask folder or file dropped beside it opens with those masks.
+            others = [p for p in paths if p not in videos]
+            self.open_path(videos[0], others[0] if others else None)
             return
         image, mask = dialogs.sort_dropped(paths, have_image=self.image is not None)
         if image is None and mask is not None:
@@ -637,9 +662,13 @@ class MainWindow(QMainWindow):
     def last_dir(self) -> str:
         return str(self.state.value("last_dir", "") or "")
 
+    def update_actions(self) -> None:
+        """Enable what applies to what is open."""
+        self._update_actions()
+
     def _update_actions(self) -> None:
         has_seg = self.segmentation is not None
-        self.export_action.setEnabled(has_seg)
+        self.export_action.setEnabled(has_seg or self.video.active)
         self.open_mask_action.setEnabled(self.image is not None)
         self.compare_action.setEnabled(self.image is not None)
         self.zoom_selection_action.setEnabled(bool(self.render_settings.selected))
@@ -651,6 +680,7 @@ class MainWindow(QMainWindow):
         self.navigation.setVisible(self.items is not None)
         if self.items is None:
             self.navigation.show_position(None)
+        update_video_actions(self)
         self.update_title()
 
     def update_title(self) -> None:
@@ -658,7 +688,7 @@ class MainWindow(QMainWindow):
         name = self.image_path.name if self.image_path is not None else "no image"
         in_folder = self.items is not None and len(self.items) > 0
         where = f" [{self.items.position_text()}]" if in_folder else ""
-        dirty = "*" if hasattr(self, "edits") and self.edits.dirty else ""
+        dirty = "*" if hasattr(self, "video") and (self.edits.dirty or self.video.dirty) else ""
         self.setWindowTitle(f"{dirty}{name}{where} — SegView {__version__}")
 
     # -- editing helpers (the edit toolbar calls these) ----------------------

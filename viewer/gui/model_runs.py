@@ -61,7 +61,9 @@ class ModelRuns(QObject):
         return self._runners[key]
 
     def run_on_image(self):
-        """Segment the shown photo in a worker; the result replaces the overlay."""
+        """Segment the shown photo (or video frame) in a worker; the result replaces the overlay."""
+        if self.window.video.active:
+            return self.window.video.segment_frame()
         runner, image, path = self.runner(), self.window.image, self.window.image_path
         if runner is None or image is None:
             self.window.statusBar().showMessage("Open an image and choose a model first", 5000)
@@ -76,7 +78,9 @@ class ModelRuns(QObject):
                                       f"Segmenting {path.name}", done, "Model failed")
 
     def run_on_folder(self):
-        """Segment every image of the opened folder; failures are listed, the batch goes on."""
+        """Segment every image of the opened folder (or every frame of the video)."""
+        if self.window.video.active:
+            return self.window.video.segment_all()
         runner, items = self.runner(), self.window.items
         if runner is None or items is None or not len(items):
             self.window.statusBar().showMessage("Open a folder and choose a model first", 5000)

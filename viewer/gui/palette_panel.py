@@ -256,6 +256,11 @@ class PalettePanel(QDockWidget):
         """The palette shown as chosen."""
         return self._palettes[self._current_key]
 
+    @property
+    def palette_to_apply(self) -> Palette | None:
+        """The chosen palette, or None when the file's own colours are chosen."""
+        return None if self._current_key == FILE_KEY else self.current_palette
+
     def set_segmentation(self, seg: Segmentation | None) -> None:
         """Work on ``seg`` from now on.
 

@@ -1,0 +1,376 @@
+"""A video in the window: opening it, its per-frame masks, playback, per-frame edits.
+
+The window shows one frame at a time through the same canvas, panels and
+editor as a photo. Playing puts frames straight on the canvas; when the user
+stops on a frame it becomes the window's segmentation, so the panels show it
+and the editor edits it. Edits are kept in the :class:`FrameStore` when the
+user moves to another frame, and the window asks before they are lost.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from viewer.core.edit import EditCommand
+from viewer.core.edit.ids import SegmentClass
+from viewer.core.edit.ops import relabel
+from viewer.core.errors import ViewerError
+from viewer.core.inference.runner import ModelRunner
+from viewer.core.tasks import Progress, Task
+from viewer.core.video.base import VIDEO_EXTENSIONS, FrameReader
+from viewer.core.video.frame_store import ClassRule, FrameStore
+from viewer.core.video.mask_source import MaskSource, open_mask_source
+from viewer.core.video.readers import open_video
+from viewer.gui import dialogs
+from viewer.gui.video_player import VideoPlayer
+from viewer.gui.video_worker import FrameJob, FrameWorker, ShownFrame
+
+if TYPE_CHECKING:
+    from viewer.gui.main_window import MainWindow
+
+#: Frames decoded for the background model run are read once; keep its cache small.
+_BACKGROUND_CACHE_MB = 64
+
+
+def is_video(path: str | Path) -> bool:
+    """True for a file with a video suffix."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
+class VideoSession(QObject):
+    """The open video of a window (at most one), or nothing.
+
+    Signals
+    -------
+    opened()
+        A video was opened (or closed: :attr:`active` tells).
+    frame_shown(int)
+        A frame went on screen.
+    masks_changed()
+        Frames got new masks (a mask source, a model run, a whole-video relabel).
+    """
+
+    opened = Signal()
+    frame_shown = Signal(int)
+    masks_changed = Signal()
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.reader: FrameReader | None = None
+        self.store: FrameStore | None = None
+        self.player: VideoPlayer | None = None
+        self.worker: FrameWorker | None = None
+        self.masks_path: Path | None = None
+        self.settled: int | None = None  # the frame the panels and the editor hold
+        self.live = False
+        self.relabel_everywhere = False
+        self.model_id: str | None = None
+        self._segmenting = None
+
+    @property
+    def active(self) -> bool:
+        """True while a video is open."""
+        return self.reader is not None
+
+    @property
+    def path(self) -> Path | None:
+        return self.reader.path if self.reader is not None else None
+
+    # -- opening and closing ---------------------------------------------------
+    def open(self, path: str | Path, masks: str | Path | None = None):
+        """Open a video (and optionally its per-frame masks) in a worker."""
+        path = Path(path)
+        return self.window.start_task(_open(path, masks), f"Opening {path.name}",
+                                      lambda opened: self._install(path, masks, *opened),
+                                      "Cannot open video")
+
+    def open_masks(self, masks: str | Path):
+        """Read per-frame masks for the open video (a folder, a mask video, Celantur chunks)."""
+        if self.reader is None or not self.may_leave():
+            return None
+        return self.open(self.reader.path, masks)
+
+    def _install(self, path: Path, masks, reader: FrameReader, source: MaskSource | None) -> None:
+        self.close()
+        w = self.window
+        self.reader = reader
+        self.store = FrameStore(source, frame_count=reader.frame_count)
+        self.masks_path = Path(masks) if masks is not None else None
+        self.worker = FrameWorker(reader, self.store, self)
+        self.player = VideoPlayer(self.worker, reader.frame_count, reader.fps, self._job, self)
+        self.player.shown.connect(self._on_shown)
+        self.player.playing_changed.connect(self._on_playing_changed)
+        self.worker.failed.connect(self._on_failed)
+        w.items = None
+        w.image_path, w.mask_path = path, self.masks_path
+        w.video_bar.set_video(reader.frame_count, reader.fps)
+        w.remember_path(path)
+        self.opened.emit()
+        self.player.seek(0)
+        info = reader.info
+        text = (f"{path.name}: {info.width}x{info.height}, {info.frame_count} frames at "
+                f"{info.fps:.3g} fps ({info.codec}, {info.backend})")
+        summary = self.store.summary()
+        w.statusBar().showMessage(text + (f"; {summary[0]}" if summary else ""), 15000)
+
+    def close(self) -> None:
+        """Close the open video (its unsaved edits must have been dealt with)."""
+        if self.reader is None:
+            return
+        if self._segmenting is not None:
+            self._segmenting.cancel()
+        self.player.pause()
+        self.worker.stop()
+        self.player.deleteLater()
+        self.worker.deleteLater()
+        self.store.close()
+        self.reader.close()
+        self.reader = self.store = self.player = self.worker = None
+        self.settled = None
+        self.opened.emit()
+
+    # -- playback --------------------------------------------------------------
+    def _job(self, index: int) -> FrameJob:
+        w = self.window
+        palette = w.palette_panel.palette_to_apply
+        runner = self.runner() if self.live else None
+        return FrameJob(index, w.render_settings, palette, runner)
+
+    def seek(self, index: int, *, settle: bool = True) -> None:
+        """Show frame ``index``; the frame left keeps its edits."""
+        if self.player is not None:
+            self.commit()
+            self.player.seek(index, settle=settle)
+
+    def step(self, delta: int) -> None:
+        """Pause and move ``delta`` frames."""
+        if self.player is not None:
+            self.commit()
+            self.player.step(delta)
+
+    def toggle_play(self) -> None:
+        """Play or pause."""
+        if self.player is not None:
+            self.commit()
+            self.player.toggle()
+
+    def refresh(self) -> None:
+        """Show the current frame again (its mask or the settings changed)."""
+        if self.player is not None:
+            self.commit()
+            self.player.refresh()
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        w = self.window
+        if playing:
+            # The editor lets go of the settled frame: strokes during playback
+            # would land on a frame no longer shown.
+            self.settled = None
+            w.edits.bind(None)
+        w.play_action.setChecked(playing)
+        w.play_action.setText("&Pause" if playing else "&Play")
+
+    def _on_shown(self, frame: ShownFrame, settled: bool) -> None:
+        w = self.window
+        w.image = frame.rgb
+        w.canvas.set_image(frame.rgb)
+        if settled:
+            self.settled = frame.index
+            w.set_segmentation(frame.seg)
+        else:
+            layers = frame.layers
+            w.canvas.set_overlay(*((layers.fill, layers.outline) if layers else (None, None)))
+        w.video_bar.show_position(frame.index, self.store.origin(frame.index))
+        if frame.error is not None and settled:
+            w.statusBar().showMessage(f"Frame {frame.index}: {frame.error}", 10000)
+        self.frame_shown.emit(frame.index)
+
+    def _on_failed(self, index: int, error: ViewerError) -> None:
+        if self.player is not None:
+            self.player.pause()
+        self.window.statusBar().showMessage(f"Frame {index} not shown: {error}", 15000)
+
+    # -- edits -------------------------------------------------------------------
+    def commit(self) -> None:
+        """Keep the settled frame's edits in the store (they stay until exported)."""
+        w = self.window
+        if self.store is None or self.settled is None or w.segmentation is None:
+            return
+        if w.edits.dirty:
+            self.store.keep_edit(self.settled, w.segmentation)
+            w.edits.history.mark_clean()
+            w.update_title()
+
+    @property
+    def dirty(self) -> bool:
+        """True when edits or model results have not been exported."""
+        return self.store is not None and (self.store.dirty or self.window.edits.dirty)
+
+    def may_leave(self) -> bool:
+        """Before closing the video: export, discard or stay."""
+        self.commit()
+        if self.store is None or not self.store.dirty:
+            return True
+        answer = dialogs.ask_unsaved(self.window)
+        if answer == "save":
+            return bool(self.window.video_exports.choose())
+        if answer == "discard":
+            self.store.mark_saved()
+            return True
+        return False
+
+    def relabel_all(self, ids: list[int], chosen: SegmentClass) -> bool:
+        """Relabel ``ids``'s classes to ``chosen`` in this frame and every other, as one step."""
+        w, seg = self.window, self.window.segmentation
+        if self.store is None or seg is None or chosen.class_id is None or not ids:
+            return False
+        classes = sorted({seg.table[i].class_id for i in ids
+                          if seg.table[i].class_id not in (None, chosen.class_id)})
+        if not classes:
+            return False
+        commands = [EditCommand(seg, relabel(seg, ids, chosen.class_id, label=chosen.label))]
+        rules = [ClassRule(c, chosen.class_id, chosen.label) for c in classes]
+        for rule in rules:
+            commands += [EditCommand(s, change) for _, s, change in self.store.add_rule(rule)]
+        name = chosen.label or f"class {chosen.class_id}"
+        w.edits.history.record(RuleCommand(self, rules, commands, f"Relabel to {name} "
+                                           "in every frame"))
+        w.statusBar().showMessage(f"Every frame: class {', '.join(map(str, classes))} is now "
+                                  f"{name}", 10000)
+        self.masks_changed.emit()
+        return True
+
+    # -- models --------------------------------------------------------------------
+    def runner(self) -> ModelRunner | None:
+        """The chosen model's runner; kept results are dropped when the model changes."""
+        runner = self.window.models.runner()
+        model_id = runner.manifest.id if runner is not None else None
+        if self.store is not None and model_id != self.model_id:
+            if self.model_id is not None:
+                self.store.forget_predictions()
+            self.model_id = model_id
+        return runner
+
+    def set_live(self, on: bool) -> None:
+        """Segment frames that have no mask as they are shown (results are kept)."""
+        self.live = bool(on)
+        if on and self.window.models.runner() is None:
+            self.window.statusBar().showMessage("Choose a model in the Model panel first", 8000)
+        self.refresh()
+
+    def segment_frame(self):
+        """Segment the frame shown (for the Model menu's "Segment this image")."""
+        runner = self.runner()
+        if runner is None or self.settled is None:
+            self.window.statusBar().showMessage("Stop on a frame and choose a model first", 5000)
+            return None
+        index, image = self.settled, self.window.image
+
+        def task() -> Task[None]:
+            yield Progress(0, 1, f"Segmenting frame {index}")
+            self.store.put_prediction(index, runner.run(image, source=self.reader.path))
+            yield Progress(1, 1, "Done")
+
+        def done(_) -> None:
+            self.masks_changed.emit()
+            if self.settled == index:
+                self.player.seek(index)
+
+        return self.window.start_task(task(), f"Segmenting frame {index}", done, "Model failed")
+
+    def segment_all(self):
+        """Segment every frame in the background (progress, Cancel); results are kept."""
+        runner = self.runner()
+        if runner is None or self.reader is None:
+            self.window.statusBar().showMessage("Open a video and choose a model first", 5000)
+            return None
+        if self._segmenting is not None:
+            return self._segmenting
+        self.commit()
+        from viewer.gui.workers import run_task
+
+        def ended(_=None) -> None:
+            self._segmenting = None
+            self.masks_changed.emit()
+            self.refresh()
+
+        handle = run_task(_segment_video(self.reader.path, runner, self.store),
+                          title="Segmenting the video", on_done=ended,
+                          on_error=lambda exc: (ended(), self.window.show_error(
+                              "Model failed", exc)),
+                          on_cancel=ended, parent=self)
+        self._segmenting = handle
+        self.window.progress.track(handle)
+        return handle
+
+
+class RuleCommand:
+    """Undo step of a whole-video relabel: the rules and what they changed in edited frames."""
+
+    def __init__(self, session: VideoSession, rules: list[ClassRule],
+                 commands: list[EditCommand], text: str):
+        self.session, self.rules, self.commands, self.text = session, rules, commands, text
+        self.store = session.store
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.commands)
+
+    def undo(self) -> None:
+        for rule in self.rules:
+            self.store.remove_rule(rule)
+        for command in reversed(self.commands):
+            command.undo()
+        self.session.masks_changed.emit()
+
+    def redo(self) -> None:
+        for rule in self.rules:
+            self.store.reinstate_rule(rule)
+        for command in self.commands:
+            command.redo()
+        self.session.masks_changed.emit()
+
+    def merge(self, other) -> bool:
+        return False
+
+
+def _open(path: Path, masks) -> Task[tuple[FrameReader, MaskSource | None]]:
+    yield Progress(0, 2, f"Reading {path.name}")
+    reader = open_video(path)
+    source = None
+    try:
+        if masks is not None:
+            yield Progress(1, 2, f"Reading masks from {Path(masks).name}")
+            source = open_mask_source(masks, video_size=reader.size)
+            frames = source.frames()
+            if frames and not any(0 <= f < reader.frame_count for f in frames):
+                source.close()
+                raise ViewerError(f"has masks for frames {frames[0]}-{frames[-1]}, none of the "
+                                  f"video's 0-{reader.frame_count - 1}", masks)
+    except BaseException:
+        reader.close()
+        raise
+    yield Progress(2, 2, "Done")
+    return reader, source
+
+
+def _segment_video(path: Path, runner: ModelRunner, store: FrameStore) -> Task[int]:
+    """Run ``runner`` on every frame not edited and not segmented yet; returns the count."""
+    # A reader of its own: the player keeps seeking its reader while this one runs ahead.
+    reader = open_video(path, cache_mb=_BACKGROUND_CACHE_MB)
+    with closing(reader):
+        total = reader.frame_count
+        yield Progress(0, total, "Loading the model")
+        runner.load()
+        done = 0
+        for index in range(total):
+            if store.origin(index) not in ("edited", "model"):
+                store.put_prediction(index, runner.run(reader.frame(index), source=path))
+                done += 1
+            yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
+    return done
