@@ -1,4 +1,4 @@
-"""Command line: ``segview [IMAGE | FOLDER] [--mask MASK]`` opens the window.
+"""Command line: ``segview [IMAGE | FOLDER | VIDEO] [--mask MASK]`` opens the window.
 
 Subcommands run headless on the core and never import Qt; only the GUI path
 imports :mod:`viewer.gui`, inside the function that needs it.
@@ -68,6 +68,11 @@ def _gui_parser() -> argparse.ArgumentParser:
                         help="another folder of model manifests (repeatable)")
     parser.add_argument("--theme", choices=("system", "light", "dark"),
                         help="colour theme for this run (default: the saved setting)")
+    parser.add_argument("--stream", metavar="SOURCE",
+                        help="open a camera (0 is the first) or a stream URL instead of a file")
+    parser.add_argument("--demo", action="store_true",
+                        help="start in demo mode: full screen, looping, live segmentation "
+                             "with the chosen model, FPS readout (Esc leaves)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save a screenshot of the window once shown, then quit")
     return parser
@@ -78,7 +83,7 @@ def _gui(argv: Sequence[str]) -> int:
     from viewer.gui.app import run
 
     return run(path=args.image, mask=args.mask, screenshot=args.screenshot, theme=args.theme,
-               models_dirs=tuple(args.models_dir))
+               models_dirs=tuple(args.models_dir), stream=args.stream, demo=args.demo)
 
 
 if __name__ == "__main__":

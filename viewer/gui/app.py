@@ -11,8 +11,10 @@ from viewer.core.settings import Settings, load_settings
 
 
 def run(path: str | None = None, mask: str | None = None, screenshot: str | None = None,
-        theme: str | None = None, models_dirs: tuple[str, ...] = ()) -> int:
-    """Open the main window on ``path`` (an image or a folder; default: the bundled sample).
+        theme: str | None = None, models_dirs: tuple[str, ...] = (), stream: str | None = None,
+        demo: bool = False) -> int:
+    """Open the main window on ``path`` (an image, a folder or a video; default: the
+    bundled sample), or on a camera or stream; ``demo`` starts in demo mode.
 
     Returns the exit code.
     """
@@ -50,13 +52,30 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     if problem is not None:
         QMessageBox.warning(window, "Settings ignored", f"{problem}\n\nUsing the defaults.")
     # Edits autosaved by a run that crashed come first; a screenshot run never asks.
-    if screenshot or not window.edits.offer_recovery():
+    if stream is not None:
+        window.stream.open(stream)
+    elif screenshot or not window.edits.offer_recovery():
         if path is None:
             path, mask = str(_paths.sample_image()), str(_paths.sample_mask())
         window.open_path(path, mask)
+    if demo:
+        # A video opens in a worker: enter once it is there, so playback starts looping.
+        if window.video.active or stream is not None or path is None:
+            window.demo.enter()
+        else:
+            _once(window.video.opened, window.demo.enter)
     if screenshot:
         _screenshot_when_loaded(window, Path(screenshot), app)
     return app.exec()
+
+
+def _once(signal, slot) -> None:
+    """Call ``slot`` the next time ``signal`` fires, then never again."""
+    def fire(*_args) -> None:
+        signal.disconnect(fire)
+        slot()
+
+    signal.connect(fire)
 
 
 def _settings() -> tuple[Settings, SettingsError | None]:

@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
 
         def done(items) -> None:
             self.video.close()
+            self.stream.close()
             self.items = ItemList(folder, items)
             self._remember(folder)
             self.reviews.open_for(folder)
@@ -323,6 +324,7 @@ class MainWindow(QMainWindow):
 
     def _show_loaded(self, loaded: Loaded) -> None:
         self.video.close()
+        self.stream.close()
         self.image, self.image_path, self.mask_path = (loaded.image, loaded.image_path,
                                                        loaded.mask_path)
         self.canvas.set_image(loaded.image)  # same size: the view stays
@@ -575,7 +577,9 @@ class MainWindow(QMainWindow):
             return
         if self._loading is not None:
             self._loading.cancel()
+        self.demo.leave()
         self.video.close()
+        self.stream.close()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
                                               render_mode=str(self.render_settings.mode))
         try:

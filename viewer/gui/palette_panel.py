@@ -363,6 +363,11 @@ class PalettePanel(QDockWidget):
             self.recolored.emit(old)
         return True
 
+    def next_palette(self) -> None:
+        """Choose and apply the palette after the current one in the list (wrapping)."""
+        if self.combo.count():
+            self._use(self.combo.itemData((self.combo.currentIndex() + 1) % self.combo.count()))
+
     # -- slots ---------------------------------------------------------------
     def _on_combo_activated(self, index: int) -> None:
         # "activated" also fires when the same item is picked again: that re-applies it.

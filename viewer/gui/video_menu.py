@@ -15,7 +15,9 @@ from PySide6.QtWidgets import QMenu
 
 from viewer.core.video.base import VIDEO_EXTENSIONS
 from viewer.gui import dialogs
+from viewer.gui.demo_mode import DemoMode
 from viewer.gui.menus import action
+from viewer.gui.stream_session import StreamSession
 from viewer.gui.temporal_panel import TemporalPanel
 from viewer.gui.video_bar import VideoBar
 
@@ -59,6 +61,12 @@ def build_video_menu(w: MainWindow) -> None:
                                       lambda: w.temporal_panel.next_suspicious())
     w.export_video_action = action(w, "E&xport video masks…", None,
                                    lambda: w.video_exports.choose())
+    w.open_stream_action = action(w, "Open &camera or stream…", None, lambda: ask_stream(w),
+                                  tip="A camera number (0 is the first) or a stream URL")
+    w.demo_action = action(w, "&Demo mode", "F11", lambda: w.demo.toggle(),
+                           tip="Full screen, looping, live segmentation, FPS readout")
+    w.next_palette_action = action(w, "Next &palette", "C",
+                                   lambda: w.palette_panel.next_palette())
     w.play_action.setIconText("▶")
     w.step_back_action.setIconText("◀|")
     w.step_forward_action.setIconText("|▶")
@@ -76,14 +84,17 @@ def build_video_menu(w: MainWindow) -> None:
     view = next(a for a in w.menuBar().actions() if a.text() == "&View")
     w.menuBar().insertMenu(view, menu)
     for entry in (w.open_video_action, w.frame_masks_folder_action, w.frame_masks_file_action,
-                  None, w.play_action, w.step_back_action, w.step_forward_action,
-                  w.back_ten_action, w.forward_ten_action, w.first_frame_action,
-                  w.last_frame_action, w.go_to_frame_action, w.loop_action, None,
+                  w.open_stream_action, None, w.play_action, w.step_back_action,
+                  w.step_forward_action, w.back_ten_action, w.forward_ten_action,
+                  w.first_frame_action, w.last_frame_action, w.go_to_frame_action,
+                  w.loop_action, None,
                   w.live_action, w.segment_video_action, w.relabel_everywhere_action,
                   w.next_suspicious_action, None,
-                  w.export_video_action):
+                  w.export_video_action, None, w.demo_action, w.next_palette_action):
         menu.addSeparator() if entry is None else menu.addAction(entry)
     w.video_menu = menu
+    w.stream = StreamSession(w)
+    w.demo = DemoMode(w)
     w.video_bar = VideoBar([w.first_frame_action, w.step_back_action, w.play_action,
                             w.step_forward_action, w.last_frame_action, None], w)
     w.video_bar.scrubbed.connect(lambda i: video.seek(i, settle=False))
@@ -107,6 +118,7 @@ def update_video_actions(w: MainWindow) -> None:
     on = w.video.active
     for act in w.video_actions:
         act.setEnabled(on)
+    w.live_action.setEnabled(on or w.stream.active)
     w.video_bar.setVisible(on)
     for act in (w.next_unreviewed_action, w.accept_action, w.reject_action, w.flag_action,
                 w.next_filtered_action, w.previous_filtered_action):
@@ -137,3 +149,12 @@ def ask_frame(w: MainWindow) -> None:
                              0, last)
     if number is not None:
         video.seek(number)
+
+
+def ask_stream(w: MainWindow) -> None:
+    text = dialogs.ask_text(w, "Open camera or stream",
+                            "Camera number (0 is the first) or stream URL (rtsp://, http://):",
+                            str(w.state.value("stream", "0") or "0"))
+    if text:
+        w.state.set_value("stream", text)
+        w.stream.open(text)

@@ -25,6 +25,25 @@ from viewer.gui.video_worker import FrameJob, FrameWorker, ShownFrame
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
+class FpsMeter:
+    """Frames per second over the last second, from the times frames went on screen."""
+
+    def __init__(self):
+        self._times: deque[float] = deque(maxlen=480)
+
+    def tick(self) -> None:
+        """A frame was shown now."""
+        self._times.append(time.perf_counter())
+
+    @property
+    def fps(self) -> float:
+        now = time.perf_counter()
+        recent = [t for t in self._times if now - t <= 1.0]
+        if len(recent) < 2 or recent[-1] <= recent[0]:
+            return 0.0
+        return (len(recent) - 1) / (recent[-1] - recent[0])
+
+
 class VideoPlayer(QObject):
     """Seek, step and play one video through a :class:`FrameWorker`.
 
@@ -63,7 +82,7 @@ class VideoPlayer(QObject):
         self._hold = QTimer(self)
         self._hold.setSingleShot(True)
         self._hold.timeout.connect(self._show_held)
-        self._shown_at: deque[float] = deque(maxlen=240)
+        self.meter = FpsMeter()
         worker.ready.connect(self._on_ready)
 
     # -- commands ----------------------------------------------------------------
@@ -128,11 +147,7 @@ class VideoPlayer(QObject):
     @property
     def measured_fps(self) -> float:
         """Frames shown per second over the last second (0 when idle)."""
-        now = time.perf_counter()
-        recent = [t for t in self._shown_at if now - t <= 1.0]
-        if len(recent) < 2:
-            return 0.0
-        return (len(recent) - 1) / (recent[-1] - recent[0]) if recent[-1] > recent[0] else 0.0
+        return self.meter.fps
 
     # -- timing ------------------------------------------------------------------
     def _rate(self) -> float:
@@ -195,5 +210,5 @@ class VideoPlayer(QObject):
     def _display(self, frame: ShownFrame, *, settled: bool) -> None:
         self.index = frame.index
         self.last = frame
-        self._shown_at.append(time.perf_counter())
+        self.meter.tick()
         self.shown.emit(frame, settled)

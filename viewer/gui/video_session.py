@@ -98,6 +98,7 @@ class VideoSession(QObject):
     def _install(self, path: Path, masks, reader: FrameReader, source: MaskSource | None) -> None:
         self.close()
         w = self.window
+        w.stream.close()
         self.reader = reader
         self.store = FrameStore(source, frame_count=reader.frame_count)
         self.masks_path = Path(masks) if masks is not None else None
@@ -259,8 +260,10 @@ class VideoSession(QObject):
     def set_live(self, on: bool) -> None:
         """Segment frames that have no mask as they are shown (results are kept)."""
         self.live = bool(on)
-        if on and self.window.models.runner() is None:
+        runner = self.window.models.runner()
+        if on and runner is None:
             self.window.statusBar().showMessage("Choose a model in the Model panel first", 8000)
+        self.window.stream.runner = runner if on else None
         self.refresh()
 
     def segment_frame(self):
