@@ -219,14 +219,18 @@ class FrameStore:
         lines = list(self.source.summary()) if self.source is not None else []
         with self._lock:
             if self._predicted:
-                lines.append(f"{len(self._predicted)} frames segmented by a model")
+                lines.append(f"{_count(len(self._predicted), 'frame')} segmented by a model")
             if self._edited:
-                lines.append(f"{len(self._edited)} frames edited")
+                lines.append(f"{_count(len(self._edited), 'frame')} edited")
             if self.rules:
-                lines.append(f"{len(self.rules)} whole-video relabels")
+                lines.append(f"{_count(len(self.rules), 'whole-video relabel')}")
         return lines
 
     def close(self) -> None:
         """Close the source."""
         if self.source is not None:
             self.source.close()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
