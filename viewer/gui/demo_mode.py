@@ -28,7 +28,8 @@ class DemoMode(QObject):
         super().__init__(window)
         self.window = window
         self.on = False
-        self._shown: list = []
+        self._bars: list = []
+        self._layout = None
         self._was_maximized = False
         self._was_live = False
         self.label = QLabel(window.canvas)
@@ -54,10 +55,11 @@ class DemoMode(QObject):
             return
         self.on = True
         self._was_maximized = w.isMaximized()
-        bars = [*w.findChildren(QDockWidget), *w.findChildren(QToolBar), w.menuBar(),
-                w.statusBar()]
-        self._shown = [bar for bar in bars if bar.isVisible()]
-        for bar in self._shown:
+        # Qt's own record of the docks and toolbars (tabs, sizes, visibility): showing
+        # tabbed docks one by one afterwards would rearrange them.
+        self._layout = w.saveState()
+        self._bars = [bar for bar in (w.menuBar(), w.statusBar()) if bar.isVisible()]
+        for bar in [*w.findChildren(QDockWidget), *w.findChildren(QToolBar), *self._bars]:
             bar.hide()
         # The keys must work with the menus hidden: give the window the actions.
         w.addActions(self._actions())
@@ -95,9 +97,10 @@ class DemoMode(QObject):
         if w.video.player is not None:
             w.video.player.loop = w.loop_action.isChecked()
         w.showMaximized() if self._was_maximized else w.showNormal()
-        for bar in self._shown:
+        w.restoreState(self._layout)
+        for bar in self._bars:
             bar.show()
-        self._shown = []
+        self._bars = []
 
     def update_readout(self) -> None:
         """FPS, the source and the model, and the keys."""

@@ -336,16 +336,21 @@ class StatsPanel(QDockWidget):
             self._draw_histogram()
 
     def _apply_palette(self) -> None:
-        palette = self.palette()
-        background = palette.color(QPalette.ColorRole.Window)
-        text = palette.color(QPalette.ColorRole.WindowText)
-        for widget in (self.area_plot, self.histogram_plot):
-            widget.setBackground(background)
-            plot = widget.getPlotItem()
-            for name in ("left", "bottom", "right"):
-                axis = plot.getAxis(name)
-                axis.setPen(text)
-                axis.setTextPen(text)
+        follow_palette((self.area_plot, self.histogram_plot), self.palette())
+
+
+def follow_palette(widgets, palette: QPalette) -> None:
+    """Give plots the widget palette's background and text colours (light or dark theme)."""
+    background = palette.color(QPalette.ColorRole.Window)
+    text = palette.color(QPalette.ColorRole.WindowText)
+    for widget in widgets:
+        widget.setBackground(background)
+        plot = widget.getPlotItem()
+        for name in ("left", "bottom", "right"):
+            axis = plot.getAxis(name)
+            axis.setPen(text)
+            axis.setTextPen(text)
+        plot.titleLabel.setText(plot.titleLabel.text, color=text)
 
 
 def _plot_widget() -> pg.PlotWidget:

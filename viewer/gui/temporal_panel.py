@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDockWidget,
     QDoubleSpinBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.core.video.temporal import Suspicion, TemporalStats, temporal_stats
+from viewer.gui.stats_panel import follow_palette
 from viewer.gui.workers import run_task
 
 if TYPE_CHECKING:
@@ -90,6 +92,13 @@ class TemporalPanel(QDockWidget):
         self._auto.setSingleShot(True)
         self._auto.setInterval(300)
         self._auto.timeout.connect(self.compute)
+        follow_palette((self.area_plot, self.iou_plot), self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            follow_palette((self.area_plot, self.iou_plot), self.palette())
+            self._draw()
 
     # -- video events ----------------------------------------------------------
     def video_opened(self) -> None:
@@ -175,6 +184,7 @@ class TemporalPanel(QDockWidget):
         legend = self.area_plot.getPlotItem().legend
         if legend is not None:
             legend.clear()
+            legend.setLabelTextColor(self.palette().color(QPalette.ColorRole.WindowText))
         self.marks.setData([], [])
         stats = self.stats
         if stats is None or not len(stats.frames):

@@ -108,7 +108,7 @@ def build_video_menu(w: MainWindow) -> None:
     panel.hide()
     video.opened.connect(w.update_actions)
     video.opened.connect(panel.video_opened)
-    video.opened.connect(lambda: panel.setVisible(video.active))
+    video.opened.connect(lambda: _show_panel(w))
     video.frame_shown.connect(panel.frame_shown)
     video.masks_changed.connect(panel.masks_changed)
 
@@ -123,6 +123,15 @@ def update_video_actions(w: MainWindow) -> None:
     for act in (w.next_unreviewed_action, w.accept_action, w.reject_action, w.flag_action,
                 w.next_filtered_action, w.previous_filtered_action):
         act.setEnabled(not on)
+
+
+def _show_panel(w: MainWindow) -> None:
+    panel = w.temporal_panel
+    first = not panel.isVisible() and w.video.active
+    panel.setVisible(w.video.active)
+    if first:
+        # Room for the two plots; the picture keeps most of the height.
+        w.resizeDocks([panel], [max(200, w.height() // 4)], Qt.Orientation.Vertical)
 
 
 def choose_video(w: MainWindow) -> None:
