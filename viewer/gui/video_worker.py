@@ -5,12 +5,18 @@ costs milliseconds (decoding, the model when segmenting live, recolouring
 with the chosen palette, colourizing, outlining) happens here. Requests
 replace each other: while the user drags the timeline only the newest frame
 asked for is made, so scrubbing never queues up stale work.
+
+Reading a frame's mask from a file (PNG decoding, building the segment
+table) costs more than decoding the frame itself, so a second thread reads
+the mask of the frame after the one being made: in playback that is the
+next request, and the two reads overlap on two cores.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +99,8 @@ class FrameWorker(QObject):
         self._job: FrameJob | None = None
         self._wake = threading.Condition()
         self._stopping = False
+        self._masks = ThreadPoolExecutor(1, thread_name_prefix="segview-masks")
+        self._ahead: tuple[int, int, Future] | None = None  # (index, store version, read)
         self._thread = threading.Thread(target=self._run, name="segview-frames", daemon=True)
         self._thread.start()
 
@@ -115,6 +123,7 @@ class FrameWorker(QObject):
             self._job = None
             self._wake.notify()
         self._thread.join(timeout=5)
+        self._masks.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
         while True:
@@ -125,7 +134,7 @@ class FrameWorker(QObject):
                     return
                 job, self._job = self._job, None
             try:
-                frame = make_frame(self.reader, self.store, job)
+                frame = make_frame(self.reader, self.store, job, self._mask_read(job.index))
             except ViewerError as exc:
                 self.failed.emit(job.index, exc)
                 continue
@@ -135,10 +144,25 @@ class FrameWorker(QObject):
             if not self._stopping:
                 self.ready.emit(frame)
 
+    def _mask_read(self, index: int) -> Future:
+        """The read of frame ``index``'s mask (the one made ahead when it still holds),
+        and the read of the next frame's mask started beside it."""
+        ahead, self._ahead = self._ahead, None
+        version = self.store.version
+        if ahead is not None and ahead[:2] == (index, version):
+            read = ahead[2]
+        else:
+            read = self._masks.submit(self.store.mask_for, index)
+        if index + 1 < self.reader.frame_count:
+            self._ahead = (index + 1, version, self._masks.submit(self.store.mask_for, index + 1))
+        return read
 
-def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob) -> ShownFrame:
+
+def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob,
+               mask: Future | None = None) -> ShownFrame:
     """Decode frame ``job.index``, find or make its mask, and colourize it.
 
+    ``mask`` is the mask's read already under way (default: read it here).
     Raises ViewerError only when the frame itself cannot be read; a mask
     or model failure is carried in :attr:`ShownFrame.error`.
     """
@@ -146,7 +170,7 @@ def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob) -> ShownFr
     rgb = reader.frame(job.index)
     seg, error = None, None
     try:
-        seg = store.mask_for(job.index)
+        seg = mask.result() if mask is not None else store.mask_for(job.index)
         if seg is None and job.runner is not None:
             seg = job.runner.run(rgb, source=reader.path)
             store.put_prediction(job.index, seg)

@@ -206,6 +206,11 @@ class FrameStore:
 
     # -- saving ------------------------------------------------------------------
     @property
+    def version(self) -> int:
+        """Changes with every edit kept, model result, rule and forgetting (for caches)."""
+        return self._version
+
+    @property
     def dirty(self) -> bool:
         """True when edits, rules or model results were added since :meth:`mark_saved`."""
         return self._version != self._saved_version
