@@ -5,6 +5,7 @@ its pixels, and its mask marks a square starting at column i, so a shown
 frame and its mask can be checked against each other exactly.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -285,3 +286,33 @@ def test_the_sample_avi_plays_in_the_window(qtbot, shared_samples):
     _settle(qtbot, window, last)
     np.testing.assert_array_equal(window.image, expected)
     window.video.close()
+
+
+def test_a_mask_video_added_to_the_open_video_snaps_to_its_legend(win, qtbot, tmp_path):
+    legend = {"background": [0, 0, 0], "person": [220, 20, 60]}
+    (tmp_path / "_mask_legend.json").write_text(json.dumps(legend))
+    colours = np.array(list(legend.values()), np.uint8)
+    write_clip(tmp_path / "masks.mp4", [colours[square_labels(i)] for i in range(FRAMES)])
+    win.frame_masks_file_action.setEnabled(True)
+    win.video.open_masks(tmp_path / "masks.mp4")
+    qtbot.waitUntil(lambda: win.video.masks_path == tmp_path / "masks.mp4", timeout=20000)
+    _settle(qtbot, win, 0)
+    win.video.seek(21)
+    _settle(qtbot, win, 21)
+    seg = win.segmentation
+    person = next(s for s in seg.table if s.label == "person")
+    inside = seg.labels[SQUARE_ROWS[0] + 3: SQUARE_ROWS[1] - 3, 21 + 3: 21 + 9]
+    assert (inside == person.id).all()  # lossy colours snapped back to the legend's person
+
+
+def test_celantur_chunks_added_to_the_open_video_draw_boxes(win, qtbot, tmp_path):
+    handle = win.video_exports.export(VideoExportChoice(CHUNKS, tmp_path, "boxes"))
+    qtbot.waitUntil(lambda: handle.finished, timeout=30000)
+    win.video.open_masks(tmp_path)
+    qtbot.waitUntil(lambda: win.video.masks_path == tmp_path, timeout=20000)
+    _settle(qtbot, win, 0)
+    win.video.seek(8)
+    _settle(qtbot, win, 8)
+    box = next(s for s in win.segmentation.table if s.id != 0 and s.area)
+    assert box.bbox == (SQUARE_ROWS[0], 8, SQUARE_ROWS[1], 8 + 12)
+    assert "Celantur" in " ".join(win.video.store.summary())
