@@ -6,7 +6,9 @@ frame and its mask can be checked against each other exactly.
 """
 
 import json
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,8 @@ from PySide6.QtWidgets import QMessageBox
 from viewer.core.video.celantur_chunks import CelanturChunks
 from viewer.core.video.mask_folder import MaskFolder
 from viewer.core.video.readers import open_video
+from viewer.core.video.recovery import list_video_sessions
+from viewer.gui import dialogs
 from viewer.gui.main_window import MainWindow
 from viewer.gui.video_exports import CHUNKS, OVERLAY, VideoExportChoice
 
@@ -316,3 +320,52 @@ def test_celantur_chunks_added_to_the_open_video_draw_boxes(win, qtbot, tmp_path
     box = next(s for s in win.segmentation.table if s.id != 0 and s.area)
     assert box.bbox == (SQUARE_ROWS[0], 8, SQUARE_ROWS[1], 8 + 12)
     assert "Celantur" in " ".join(win.video.store.summary())
+
+
+KILLED = textwrap.dedent("""
+    import os, sys, time
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    from viewer.gui.main_window import MainWindow
+    video, masks = sys.argv[1], sys.argv[2]
+    win = MainWindow()
+    win.open_path(video, masks)
+    def wait(cond):
+        end = time.time() + 30
+        while not cond() and time.time() < end:
+            app.processEvents()
+            time.sleep(0.005)
+    wait(lambda: win.video.settled == 0)
+    win.video.seek(7)
+    wait(lambda: win.video.settled == 7)
+    win.select_segments([next(s.id for s in win.segmentation.table if s.id != 0)])
+    win.edits.delete()
+    win.edits.autosave()         # what the autosave timer does every 30 s
+    os._exit(3)                  # a crash: no export, no prompt, no clean-up
+""")
+
+
+def test_a_killed_window_s_frame_edits_are_restored_at_the_next_start(qtbot, clip,
+                                                                        monkeypatch):
+    result = subprocess.run([sys.executable, "-c", KILLED, str(clip[0]), str(clip[1])],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3, result.stderr
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_restore",
+                        lambda parent, session: asked.append(session.source) or True)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.edits.offer_recovery()
+    assert asked == [str(clip[0])]
+    _settle(qtbot, window, 0)
+    assert window.video.store.edited_frames() == [7]
+    assert window.video.dirty and window.windowTitle().startswith("*")
+    window.video.seek(7)
+    _settle(qtbot, window, 7)
+    assert not window.segmentation.labels.any()  # the deleted square stays deleted
+    window.revert_frame_action.trigger()
+    _settle(qtbot, window, 7)
+    assert _square_start(window) == 7 and window.video.store.edited_frames() == []
+    window.video.store.mark_saved()
+    window.video.close()
+    assert list_video_sessions(include_own=True) == []

@@ -32,6 +32,7 @@ from viewer.core.edit.recovery import Autosaver, discard, list_sessions, restore
 from viewer.core.edit.save import save, save_problems
 from viewer.core.errors import ViewerError
 from viewer.core.segmentation import Segmentation
+from viewer.core.video.recovery import discard_video, list_video_sessions
 from viewer.gui import dialogs
 
 if TYPE_CHECKING:
@@ -366,6 +367,8 @@ class EditSession(QObject):
     # -- saving and recovery -------------------------------------------------
     def autosave(self) -> Path | None:
         """Write unsaved edits to the recovery folder (the timer calls this)."""
+        if self.window.video.active:
+            return self.window.video.autosave()
         if self.autosaver is None or not self.dirty:
             return None
         try:
@@ -413,6 +416,13 @@ class EditSession(QObject):
 
     def offer_recovery(self) -> bool:
         """On start: offer the newest autosaved session; True when one was restored."""
+        videos = list_video_sessions()
+        if videos:
+            if not dialogs.ask_restore(self.window, videos[0]):
+                discard_video(videos[0])
+            else:
+                self.window.video.restore(videos[0])
+                return True
         sessions = list_sessions()
         if not sessions:
             return False

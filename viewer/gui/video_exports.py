@@ -166,6 +166,8 @@ class VideoExports(QObject):
         def done(result) -> None:
             if choice.what not in (OVERLAY, CHUNKS):
                 store.mark_saved()  # the masks themselves are on disk now
+                if video.autosaver is not None:
+                    video.autosaver.discard()
                 w.update_title()
             w.statusBar().showMessage(_describe(result, folder), 15000)
 

@@ -57,6 +57,7 @@ def build_video_menu(w: MainWindow) -> None:
         w, "Relabels apply to &every frame", None,
         lambda on: setattr(video, "relabel_everywhere", on), checkable=True,
         tip="Relabel (number keys, Relabel to) changes the class in every frame of the video")
+    w.revert_frame_action = action(w, "&Revert this frame's edits", None, video.revert_frame)
     w.next_suspicious_action = action(w, "Next &suspicious frame", "N",
                                       lambda: w.temporal_panel.next_suspicious())
     w.export_video_action = action(w, "E&xport video masks…", None,
@@ -77,6 +78,7 @@ def build_video_menu(w: MainWindow) -> None:
                        w.last_frame_action, w.go_to_frame_action, w.loop_action,
                        w.live_action, w.segment_video_action, w.relabel_everywhere_action,
                        w.export_video_action, w.next_suspicious_action,
+                       w.revert_frame_action,
                        w.frame_masks_folder_action,
                        w.frame_masks_file_action]
     menu = QMenu("V&ideo", w)
@@ -89,10 +91,15 @@ def build_video_menu(w: MainWindow) -> None:
                   w.first_frame_action, w.last_frame_action, w.go_to_frame_action,
                   w.loop_action, None,
                   w.live_action, w.segment_video_action, w.relabel_everywhere_action,
-                  w.next_suspicious_action, None,
+                  w.revert_frame_action, w.next_suspicious_action, None,
                   w.export_video_action, None, w.demo_action, w.next_palette_action):
         menu.addSeparator() if entry is None else menu.addAction(entry)
     w.video_menu = menu
+    _build_bar_and_panel(w)
+
+
+def _build_bar_and_panel(w: MainWindow) -> None:
+    video = w.video
     w.stream = StreamSession(w)
     w.demo = DemoMode(w)
     w.video_bar = VideoBar([w.first_frame_action, w.step_back_action, w.play_action,

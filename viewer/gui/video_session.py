@@ -25,6 +25,7 @@ from viewer.core.video.base import VIDEO_EXTENSIONS, FrameReader
 from viewer.core.video.frame_store import ClassRule, FrameStore
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
+from viewer.core.video.recovery import VideoAutosaver, VideoRecovery, restore_video
 from viewer.gui import dialogs
 from viewer.gui.video_player import VideoPlayer
 from viewer.gui.video_worker import FrameJob, FrameWorker, ShownFrame
@@ -70,7 +71,9 @@ class VideoSession(QObject):
         self.live = False
         self.relabel_everywhere = False
         self.model_id: str | None = None
+        self.autosaver: VideoAutosaver | None = None
         self._segmenting = None
+        self._restoring: VideoRecovery | None = None
 
     @property
     def active(self) -> bool:
@@ -82,6 +85,11 @@ class VideoSession(QObject):
         return self.reader.path if self.reader is not None else None
 
     # -- opening and closing ---------------------------------------------------
+    def restore(self, session: VideoRecovery):
+        """Open an autosaved session's video with its frame edits and rules (after a crash)."""
+        self._restoring = session
+        return self.open(session.source, session.masks)
+
     def open(self, path: str | Path, masks: str | Path | None = None):
         """Open a video (and optionally its per-frame masks) in a worker."""
         path = Path(path)
@@ -102,6 +110,8 @@ class VideoSession(QObject):
         self.reader = reader
         self.store = FrameStore(source, frame_count=reader.frame_count)
         self.masks_path = Path(masks) if masks is not None else None
+        self.autosaver = VideoAutosaver(self.store, path, self.masks_path)
+        self._take_restored()
         self.worker = FrameWorker(reader, self.store, self)
         self.player = VideoPlayer(self.worker, reader.frame_count, reader.fps, self._job, self)
         self.player.shown.connect(self._on_shown)
@@ -125,6 +135,8 @@ class VideoSession(QObject):
             return
         if self._segmenting is not None:
             self._segmenting.cancel()
+        if not self.store.dirty:
+            self.autosaver.discard()
         self.player.pause()
         self.worker.stop()
         self.player.deleteLater()
@@ -207,6 +219,18 @@ class VideoSession(QObject):
             w.edits.history.mark_clean()
             w.update_title()
 
+    def revert_frame(self) -> None:
+        """Drop the shown frame's edits: its mask comes from its source again."""
+        w = self.window
+        if self.store is None or self.settled is None:
+            return
+        index = self.settled
+        w.edits.history.mark_clean()  # the edits go; nothing to commit
+        if self.store.revert(index) or w.edits.history.can_undo:
+            w.statusBar().showMessage(f"Frame {index}: edits dropped", 8000)
+        self.settled = None
+        self.player.seek(index)
+
     @property
     def dirty(self) -> bool:
         """True when edits or model results have not been exported."""
@@ -222,8 +246,40 @@ class VideoSession(QObject):
             return bool(self.window.video_exports.choose())
         if answer == "discard":
             self.store.mark_saved()
+            self.autosaver.discard()
             return True
         return False
+
+    def autosave(self) -> Path | None:
+        """Write unexported frame edits to the recovery folder (the edit timer calls this)."""
+        if self.autosaver is None:
+            return None
+        self.commit()
+        try:
+            return self.autosaver.maybe_save()
+        except ViewerError as exc:
+            self.window.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
+            return None
+
+    def _take_restored(self) -> None:
+        session, self._restoring = self._restoring, None
+        if session is None:
+            return
+        try:
+            frames = restore_video(session)
+        except ViewerError as exc:
+            self.window.show_error("Cannot restore", exc)
+            return
+        for index, seg in frames.items():
+            if 0 <= index < self.store.frame_count:
+                self.store.keep_edit(index, seg)
+        for rule in session.rules:
+            self.store.reinstate_rule(rule)  # the saved frames already have it applied
+        # The restored work goes on being autosaved in the same folder, so a second
+        # crash before the next autosave still finds it.
+        self.autosaver.folder = session.path
+        self.window.statusBar().showMessage(
+            f"Restored {len(frames)} edited frames and {len(session.rules)} relabels", 15000)
 
     def relabel_all(self, ids: list[int], chosen: SegmentClass) -> bool:
         """Relabel ``ids``'s classes to ``chosen`` in this frame and every other, as one step."""

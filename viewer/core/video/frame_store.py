@@ -145,6 +145,14 @@ class FrameStore:
             self._edited[index] = seg
             self._version += 1
 
+    def revert(self, index: int) -> bool:
+        """Forget frame ``index``'s edits (made from its source again); True if it had some."""
+        with self._lock:
+            if self._edited.pop(index, None) is None:
+                return False
+            self._version += 1
+            return True
+
     def edited_frames(self) -> list[int]:
         """Frames the user edited, ascending."""
         with self._lock:
