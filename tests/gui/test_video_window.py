@@ -241,7 +241,9 @@ def test_segment_the_whole_video_keeps_results_for_replay(win, qtbot):
     store = win.video.store
     assert store.predicted_frames() == list(range(FRAMES))
     assert store.origin(7) == "model"
-    assert "mask: model" in win.video_bar.source_label.text()
+    # The shown frame is made again once the run ends: its mask now comes from the model.
+    qtbot.waitUntil(lambda: "mask: model" in win.video_bar.source_label.text(), timeout=10000)
+    _settle(qtbot, win, 0)
     assert win.segmentation.provenance.details.get("model")
 
 
