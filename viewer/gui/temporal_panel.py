@@ -8,6 +8,7 @@ where the IoU drops below the threshold or a class flickers.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +32,7 @@ from viewer.gui.workers import run_task
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
 
+_MARK_INTERVAL_S = 0.2
 #: Classes drawn at most (the largest by mean area); more would be unreadable.
 MAX_CURVES = 12
 
@@ -66,6 +68,23 @@ class TemporalPanel(QDockWidget):
         self.area_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         column.addWidget(self.area_plot, 3)
         column.addWidget(self.iou_plot, 2)
+        column.addLayout(self._controls(body))
+        self.status = QLabel("Open a video with masks, then Compute.", body)
+        self.status.setWordWrap(True)
+        column.addWidget(self.status)
+        self.setWidget(body)
+        self._auto = QTimer(self)
+        self._auto.setSingleShot(True)
+        self._auto.setInterval(300)
+        self._auto.timeout.connect(self.compute)
+        self._marked, self._moved_at = 0, 0.0
+        self._mark_timer = QTimer(self)
+        self._mark_timer.setSingleShot(True)
+        self._mark_timer.timeout.connect(self._move_lines)
+        follow_palette((self.area_plot, self.iou_plot), self.palette())
+
+    def _controls(self, body: QWidget) -> QHBoxLayout:
+        """Compute, the IoU threshold and Next suspicious, in a row."""
         row = QHBoxLayout()
         self.compute_button = QPushButton("Compute", body)
         self.compute_button.setToolTip("Read every frame's mask and measure it")
@@ -83,16 +102,7 @@ class TemporalPanel(QDockWidget):
         row.addWidget(self.compute_button)
         row.addWidget(self.threshold)
         row.addWidget(self.next_button)
-        column.addLayout(row)
-        self.status = QLabel("Open a video with masks, then Compute.", body)
-        self.status.setWordWrap(True)
-        column.addWidget(self.status)
-        self.setWidget(body)
-        self._auto = QTimer(self)
-        self._auto.setSingleShot(True)
-        self._auto.setInterval(300)
-        self._auto.timeout.connect(self.compute)
-        follow_palette((self.area_plot, self.iou_plot), self.palette())
+        return row
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt API)
         super().changeEvent(event)
@@ -118,8 +128,19 @@ class TemporalPanel(QDockWidget):
         self._auto.start()
 
     def frame_shown(self, index: int) -> None:
+        """Mark the frame on screen; during playback at most every 200 ms (each move
+        repaints both plots, which would cost more than the frame itself)."""
+        self._marked = index
+        now = time.perf_counter()
+        if now - self._moved_at >= _MARK_INTERVAL_S:
+            self._move_lines()
+        elif not self._mark_timer.isActive():
+            self._mark_timer.start(int(_MARK_INTERVAL_S * 1000))
+
+    def _move_lines(self) -> None:
+        self._moved_at = time.perf_counter()
         for line in self.lines:
-            line.setValue(index)
+            line.setValue(self._marked)
 
     # -- computing -------------------------------------------------------------
     def compute(self):
