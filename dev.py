@@ -3,7 +3,8 @@
 
     python3 dev.py run [ARGS...]   # install into .venv, open the app (bundled sample)
     python3 dev.py test [ARGS...]  # install with test extras into .venv, run pytest
-    python3 dev.py bench [render|canvas|inference|edit|edit_window|video] [ARGS...]  # benchmarks/
+    python3 dev.py bench [render|canvas|inference|edit|edit_window|video|playback] [ARGS...]
+                                   # benchmarks/
 
 The virtual environment lives in ``.venv`` beside this file; it is
 (re)installed only when ``pyproject.toml`` changes.
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> int:
         return call([python, "-m", "viewer", *rest])
     if command == "bench":
         # `bench` runs them all; `bench canvas ...` (or another name below) runs one.
-        names = ["render", "canvas", "inference", "edit", "edit_window", "video"]
+        names = ["render", "canvas", "inference", "edit", "edit_window", "video", "playback"]
         if rest and rest[0] in names:
             names, rest = [rest[0]], rest[1:]
         for name in names:
