@@ -121,6 +121,23 @@ def test_play_runs_in_real_time_and_stops_on_the_last_frame(win, qtbot):
     assert len(shown) >= 10  # 17 frames at 25 fps on a quiet machine; some may be dropped
 
 
+@pytest.mark.parametrize("drop_frames", [True, False])
+def test_a_seek_while_playing_continues_from_there_only(win, qtbot, drop_frames):
+    win.video.player.drop_frames = drop_frames
+    shown = []
+    win.video.frame_shown.connect(shown.append)
+    win.video.toggle_play()
+    qtbot.waitUntil(lambda: len(shown) >= 3, timeout=10000)
+    win.video.seek(30, settle=False)
+    qtbot.waitUntil(lambda: not win.video.player.playing, timeout=15000)
+    after = shown[next(i for i, f in enumerate(shown) if f >= 30):]
+    assert after[0] == 30 and after[-2:] == [FRAMES - 1, FRAMES - 1]  # shown, then settled
+    # Strictly forward: no frame from before the seek, none twice (a second chain of requests).
+    assert all(b > a for a, b in zip(after, after[1:-1], strict=False))
+    if not drop_frames:
+        assert after[:-1] == list(range(30, FRAMES))
+
+
 def test_loop_wraps_to_the_start_and_speed_changes_the_rate(win, qtbot):
     win.video.seek(44)
     _settle(qtbot, win, 44)

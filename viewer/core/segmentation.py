@@ -92,6 +92,10 @@ class Segmentation:
     provenance : Provenance, optional
     full_masks : dict of int to FullMask, optional
         Complete masks of segments that others overlap (see :class:`FullMask`).
+    stats_known : bool
+        The table already has a row with the right area and box for every id
+        in ``labels`` (a copy of another segmentation's): skip recomputing
+        them, which costs more than everything else here on a 4K map.
     """
 
     #: Emitted with the changed box ``(row0, col0, row1, col1)``, or None for all.
@@ -100,7 +104,7 @@ class Segmentation:
     def __init__(self, labels: np.ndarray, table: SegmentTable | None = None, *,
                  kind: Kind | str = Kind.SEMANTIC, confidence: np.ndarray | None = None,
                  class_scores: np.ndarray | None = None, provenance: Provenance | None = None,
-                 full_masks: Mapping[int, FullMask] | None = None):
+                 full_masks: Mapping[int, FullMask] | None = None, stats_known: bool = False):
         self.labels = _check_labels(labels)
         self.kind = Kind(kind)
         self.table = table if table is not None else SegmentTable()
@@ -108,7 +112,8 @@ class Segmentation:
         self.class_scores = _check_scores(class_scores, self.shape)
         self.provenance = provenance or Provenance()
         self.full_masks: dict[int, FullMask] = dict(full_masks or {})
-        self.refresh_stats()
+        if not stats_known:
+            self.refresh_stats()
 
     # -- construction --------------------------------------------------------
     @classmethod

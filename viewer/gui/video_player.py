@@ -76,6 +76,7 @@ class VideoPlayer(QObject):
         self.drop_frames = True
         self.last: ShownFrame | None = None
         self._wanted: int | None = None  # the frame asked for while not playing
+        self._expected: int | None = None  # the frame asked for last while playing
         self._settle = False
         self._clock: tuple[float, int] = (0.0, 0)  # (time, index) playback started from
         self._held: ShownFrame | None = None
@@ -90,6 +91,8 @@ class VideoPlayer(QObject):
         """Show frame ``index`` (clamped); keeps playing from there when playing."""
         index = min(max(int(index), 0), self.frame_count - 1)
         if self.playing:
+            self._hold.stop()  # a frame waiting for its time belongs to the old position
+            self._held = None
             self._start_clock(index)
             self._request(index)
             return
@@ -161,6 +164,8 @@ class VideoPlayer(QObject):
         return start + (index - first) / self._rate()
 
     def _request(self, index: int) -> None:
+        if self.playing:
+            self._expected = index
         self.worker.request(self.make_job(index))
 
     def _on_ready(self, frame: ShownFrame) -> None:
@@ -171,6 +176,10 @@ class VideoPlayer(QObject):
             if settled:
                 self._wanted = None
             self._display(frame, settled=settled)
+            return
+        if frame.index != self._expected:
+            # Made for a request from before a seek or a pause: its successor
+            # would start a second chain of requests beside the current one.
             return
         delay = self._due(frame.index) - time.perf_counter()
         if delay > 0.002 and self.drop_frames:

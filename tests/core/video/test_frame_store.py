@@ -56,6 +56,9 @@ def test_model_results_are_packed_and_replayed_exactly():
     assert back is not result and np.array_equal(back.labels, result.labels)
     assert back.labels.flags.writeable
     assert [s.label for s in back.table] == [s.label for s in result.table]
+    # Areas and boxes come with the packed table (not recomputed), and are right.
+    fresh = Segmentation(back.labels.copy(), back.table.copy())
+    assert [(s.area, s.bbox) for s in back.table] == [(s.area, s.bbox) for s in fresh.table]
     assert store.origin(4) == "model" and store.predicted_frames() == [4]
     assert 0 < store.predicted_bytes < result.labels.nbytes
     assert store.dirty

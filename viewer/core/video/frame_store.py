@@ -64,8 +64,10 @@ class _Packed:
 
     def unpack(self) -> Segmentation:
         labels = np.frombuffer(zlib.decompress(self.labels), self.dtype).reshape(self.shape)
+        # The table is a copy of the packed segmentation's own: its areas and boxes
+        # are those of these very labels.
         return Segmentation(labels.copy(), self.table.copy(), kind=self.kind,
-                            provenance=self.provenance)
+                            provenance=self.provenance, stats_known=True)
 
     @property
     def nbytes(self) -> int:
