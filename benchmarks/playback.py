@@ -203,7 +203,7 @@ class PaintProbe:
                 self.gui["paint"].append(t1 - t0)
                 self.last_paint = t1
                 if self.current == self.target:
-                    self.capture = {"base": canvas._base,
+                    self.capture = {"base": canvas._base, "scale": canvas.scale(),
                                     "layers": [buf.copy() for _, buf, _ in canvas._layers]}
                     self.loop.quit()
 
@@ -351,6 +351,7 @@ def check(win, probe: PaintProbe, reader: VideoReader, segs: list[Segmentation],
     """Correctness of the pass just played (see the module docstring)."""
     from viewer.core.render.pipeline import render_overlay
     from viewer.gui.qimage import base_image
+    from viewer.gui.video_worker import _for_view
 
     problems = []
     last = frames - 1
@@ -364,10 +365,12 @@ def check(win, probe: PaintProbe, reader: VideoReader, segs: list[Segmentation],
         problems.append("frames were painted out of order")
     capture = probe.capture or {}
     if capture:
-        if capture["base"] != base_image(reader.frame(last)):
+        # A frame much larger than the view plays from copies at the view's
+        # resolution (viewer.gui.video_worker): check against the same copies.
+        photo, seg = _for_view(reader.frame(last), segs[last % MASKS], capture["scale"])
+        if capture["base"] != base_image(photo):
             problems.append(f"the photo on the canvas differs from decoded frame {last}")
-        want = render_overlay(segs[last % MASKS], win.render_settings, order="bgra",
-                              premultiplied=True)
+        want = render_overlay(seg, win.render_settings, order="bgra", premultiplied=True)
         wanted = [buf for buf in (want.fill, want.outline) if buf is not None]
         if len(wanted) != len(capture["layers"]) or not all(
                 np.array_equal(a, b) for a, b in zip(wanted, capture["layers"], strict=False)):

@@ -59,6 +59,10 @@ class CanvasWidget(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self._base: QImage | None = None
+        self._size: tuple[int, int] | None = None  # the photo's (width, height)
+        # Buffer pixels per photo pixel: below 1 when a video plays from copies made
+        # at the view's resolution, so a 4K frame is not scaled down at every paint.
+        self._density = 1.0
         self._layers: list[tuple[QImage, np.ndarray, bool]] = []
         self._alpha = 0.5
         self._overlay_visible = True
@@ -83,10 +87,20 @@ class CanvasWidget(QWidget):
         self.setPalette(palette)
 
     # -- content -------------------------------------------------------------
-    def set_image(self, rgb: np.ndarray | None) -> None:
-        """Show a new photo, (H, W, 3) uint8 RGB, or nothing; a new size resets the view."""
+    def set_image(self, rgb: np.ndarray | None, *, size: tuple[int, int] | None = None) -> None:
+        """Show a new photo, (H, W, 3) uint8 RGB, or nothing; a new size resets the view.
+
+        ``size`` is the photo's ``(width, height)`` when ``rgb`` is a smaller copy of it
+        (video playback at the view's resolution); the overlay layers set next must be
+        of ``rgb``'s size then.
+        """
         old = self.image_size()
         self._base = base_image(rgb) if rgb is not None else None
+        if rgb is None:
+            self._size, self._density = None, 1.0
+        else:
+            self._size = size or (rgb.shape[1], rgb.shape[0])
+            self._density = rgb.shape[1] / self._size[0]
         if self.image_size() != old:
             self.zoom_to_fit()
         self.update()
@@ -113,9 +127,14 @@ class CanvasWidget(QWidget):
                       (c1 - c0) * scale, (r1 - r0) * scale)
         self.update(area.toAlignedRect().adjusted(-1, -1, 1, 1))
 
+    @property
+    def density(self) -> float:
+        """Buffer pixels per photo pixel: 1, or less while a video plays from view-sized copies."""
+        return self._density
+
     def image_size(self) -> tuple[int, int] | None:
         """``(width, height)`` of the photo, or None."""
-        return None if self._base is None else (self._base.width(), self._base.height())
+        return self._size
 
     # -- display state -------------------------------------------------------
     @property
@@ -285,8 +304,13 @@ class CanvasWidget(QWidget):
                         np.ceil(source.bottom()) - np.floor(source.top()))
         target = QRectF(rect.x() + source.x() * scale, rect.y() + source.y() * scale,
                         source.width() * scale, source.height() * scale)
+        if self._density != 1.0:
+            d = self._density
+            source = QRectF(source.x() * d, source.y() * d, source.width() * d,
+                            source.height() * d)
         # Smooth only the photo, and only when shrinking it; masks stay nearest-neighbour.
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.0)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform,
+                              scale < self._density)
         painter.drawImage(target, self._base, source)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if self._overlay_visible:

@@ -129,7 +129,7 @@ class StreamSession(QObject):
             if palette is not None:
                 apply_palette(seg, palette)
             layers = render_overlay(seg, w.render_settings, order="bgra", premultiplied=True)
-        return ShownFrame(index, rgb, seg, layers, None, (time.perf_counter() - start) * 1000)
+        return ShownFrame(index, rgb, seg, layers, None, (time.perf_counter() - start) * 1000, rgb)
 
     def _on_ready(self, frame: ShownFrame) -> None:
         w = self.window

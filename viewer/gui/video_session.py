@@ -152,7 +152,7 @@ class VideoSession(QObject):
         w = self.window
         palette = w.palette_panel.palette_to_apply
         runner = self.runner() if self.live else None
-        return FrameJob(index, w.render_settings, palette, runner)
+        return FrameJob(index, w.render_settings, palette, runner, w.canvas.scale())
 
     def seek(self, index: int, *, settle: bool = True) -> None:
         """Show frame ``index``; the frame left keeps its edits."""
@@ -191,11 +191,14 @@ class VideoSession(QObject):
     def _on_shown(self, frame: ShownFrame, settled: bool) -> None:
         w = self.window
         w.image = frame.rgb
-        w.canvas.set_image(frame.rgb)
         if settled:
+            # Full resolution: the editor and the readout work on the frame's own pixels.
+            w.canvas.set_image(frame.rgb)
             self.settled = frame.index
             w.set_segmentation(frame.seg)
         else:
+            w.canvas.set_image(frame.view_rgb if frame.view_rgb is not None else frame.rgb,
+                               size=frame.size)
             layers = frame.layers
             w.canvas.set_overlay(*((layers.fill, layers.outline) if layers else (None, None)))
         w.video_bar.show_position(frame.index, self.store.origin(frame.index))

@@ -19,6 +19,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -46,12 +47,18 @@ class FrameJob:
     runner : ModelRunner or None
         Segment frames that have no mask yet (live segmentation); the result
         is kept in the store, so the next pass over the frame is free.
+    view_scale : float
+        Screen pixels per frame pixel. Well below 1 (a 4K frame in a 1080p
+        view), the photo and the overlay are made at the view's resolution:
+        scaling them here costs a millisecond, scaling a 4K image at every
+        paint costs the GUI thread twelve.
     """
 
     index: int
     settings: RenderSettings
     palette: Palette | None = None
     runner: ModelRunner | None = None
+    view_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,9 +69,14 @@ class ShownFrame:
     ----------
     index : int
     rgb : ndarray (H, W, 3) uint8
+        The frame at its own size (what the window keeps once settled).
     seg : Segmentation or None
     layers : OverlayLayers or None
-        The colourized overlay in the canvas's byte order (BGRA, premultiplied).
+        The colourized overlay in the canvas's byte order (BGRA, premultiplied),
+        of ``view_rgb``'s size.
+    view_rgb : ndarray or None
+        The frame made for the screen: ``rgb`` itself, or a copy scaled down to
+        the view (see :attr:`FrameJob.view_scale`).
     error : ViewerError or None
         The mask or the model failed; the frame is still shown.
     made_ms : float
@@ -77,6 +89,12 @@ class ShownFrame:
     layers: OverlayLayers | None
     error: ViewerError | None = None
     made_ms: float = 0.0
+    view_rgb: np.ndarray | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The frame's ``(width, height)``."""
+        return self.rgb.shape[1], self.rgb.shape[0]
 
 
 class FrameWorker(QObject):
@@ -177,6 +195,7 @@ def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob,
     except ViewerError as exc:
         seg, error = None, exc
     layers = None
+    view_rgb, view_seg = _for_view(rgb, seg, job.view_scale)
     if seg is not None:
         if seg.shape != rgb.shape[:2]:
             error = ViewerError(f"the mask of frame {job.index} is {seg.width}x{seg.height}, "
@@ -185,6 +204,28 @@ def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob,
         else:
             if job.palette is not None and store.origin(job.index) != "edited":
                 apply_palette(seg, job.palette)
-            layers = render_overlay(seg, job.settings, order="bgra", premultiplied=True)
+            layers = render_overlay(view_seg, job.settings, order="bgra", premultiplied=True)
     return ShownFrame(job.index, rgb, seg, layers, error,
-                      (time.perf_counter() - start) * 1000)
+                      (time.perf_counter() - start) * 1000, view_rgb)
+
+
+#: Below this view scale, frames are made at the view's resolution.
+VIEW_COPY_BELOW = 0.6
+
+
+def _for_view(rgb: np.ndarray, seg: Segmentation | None,
+              scale: float) -> tuple[np.ndarray, Segmentation | None]:
+    """The photo and the mask to colourize, at the view's resolution when much smaller."""
+    if scale >= VIEW_COPY_BELOW:
+        return rgb, seg
+    height, width = rgb.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    if seg is None or seg.shape != rgb.shape[:2]:
+        return small, seg
+    # Nearest neighbour, as the canvas samples masks; ids stay ids. The rows are
+    # shared: only the colour table is read from them.
+    labels = seg.labels.view(np.int32) if seg.labels.dtype == np.uint32 else seg.labels
+    small_labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+    return small, Segmentation(small_labels.view(seg.labels.dtype), seg.table, kind=seg.kind,
+                               stats_known=True)
