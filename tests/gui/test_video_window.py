@@ -326,6 +326,10 @@ def test_a_mask_video_added_to_the_open_video_snaps_to_its_legend(win, qtbot, tm
     person = next(s for s in seg.table if s.label == "person")
     inside = seg.labels[SQUARE_ROWS[0] + 3: SQUARE_ROWS[1] - 3, 21 + 3: 21 + 9]
     assert (inside == person.id).all()  # lossy colours snapped back to the legend's person
+    # Measuring every frame also reports how far the codec moved the colours, once per frame.
+    panel = win.temporal_panel
+    qtbot.waitUntil(lambda: "snapped" in panel.status.text(), timeout=20000)
+    assert f"in {FRAMES} frames" in panel.status.text()
 
 
 def test_celantur_chunks_added_to_the_open_video_draw_boxes(win, qtbot, tmp_path):

@@ -231,8 +231,13 @@ class TemporalPanel(QDockWidget):
         self.marks.setData(xs, ys)
         shown = len(stats.classes)
         more = f" (the {MAX_CURVES} largest drawn)" if shown > MAX_CURVES else ""
+        # Reading every frame is also when a mask video learns how far its colours
+        # were from the legend: say so here.
+        video = self.window.video
+        notes = [line for line in video.store.summary() if "colour" in line] if video.active else []
         self.status.setText(f"{len(stats.frames)} frames with masks, {shown} classes{more}; "
-                            f"{len(found)} suspicious frames. Click a plot to go to a frame.")
+                            f"{len(found)} suspicious frames. Click a plot to go to a frame."
+                            + "".join(f"\n{note}" for note in notes))
 
     def _on_threshold(self, value: float) -> None:
         self.threshold_line.setValue(value)

@@ -125,6 +125,9 @@ def update_video_actions(w: MainWindow) -> None:
     on = w.video.active
     for act in w.video_actions:
         act.setEnabled(on)
+    # The Model panel's buttons act on the frame and the video while one is open.
+    w.model_panel.run_image_button.setText("Segment this frame" if on else "Segment this image")
+    w.model_panel.run_folder_button.setText("Segment the video" if on else "Segment the folder")
     w.live_action.setEnabled(on or w.stream.active)
     w.video_bar.setVisible(on)
     for act in (w.next_unreviewed_action, w.accept_action, w.reject_action, w.flag_action,

@@ -104,7 +104,8 @@ class MaskVideo:
         self.video_size = video_size
         self.snapper = ColorSnapper([e.color for e in self.legend], tolerance)
         self.reader = open_video(self.path, backend=backend, cache_mb=64)
-        self._totals = {"frames": 0, "pixels": 0, "changed": 0, "far": 0, "max_error": 0}
+        # Per frame, so a frame read twice (played, then measured) counts once.
+        self._damage: dict[int, tuple[int, int, int, int]] = {}
 
     def frames(self) -> list[int]:
         """Every frame of the mask video."""
@@ -115,7 +116,8 @@ class MaskVideo:
         if not 0 <= frame_index < self.reader.frame_count:
             return None
         snap = self.snapper.snap(self.reader.frame(frame_index))
-        self._count(snap)
+        self._damage[frame_index] = (snap.rows.size, snap.changed_pixels, snap.far_pixels,
+                                     snap.max_error)
         seg = Segmentation.from_values(
             snap.rows, kind=Kind.SEMANTIC, describe=self._describe,
             hidden_values=[i for i, e in enumerate(self.legend)
@@ -126,9 +128,12 @@ class MaskVideo:
 
     def summary(self) -> list[str]:
         """The colour damage over every frame read so far, as sentences."""
-        t = self._totals
-        if not t["frames"]:
+        damage = list(self._damage.values())
+        if not damage:
             return []
+        t = {"frames": len(damage), "pixels": sum(d[0] for d in damage),
+             "changed": sum(d[1] for d in damage), "far": sum(d[2] for d in damage),
+             "max_error": max(d[3] for d in damage)}
         share = 100.0 * t["changed"] / max(t["pixels"], 1)
         lines = [f"mask video {self.path.name}: {t['changed']:,} of {t['pixels']:,} pixels "
                  f"({share:.2f}%) in {t['frames']} frames were not exactly a legend colour and "
@@ -163,10 +168,3 @@ class MaskVideo:
                 f"{snap.far_pixels:,} were farther than {self.snapper.tolerance:g}"]
         return details
 
-    def _count(self, snap: SnapResult) -> None:
-        t = self._totals
-        t["frames"] += 1
-        t["pixels"] += snap.rows.size
-        t["changed"] += snap.changed_pixels
-        t["far"] += snap.far_pixels
-        t["max_error"] = max(t["max_error"], snap.max_error)
