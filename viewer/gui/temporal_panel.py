@@ -66,8 +66,12 @@ class TemporalPanel(QDockWidget):
         self.marks = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#c03030"), pen=None)
         self.iou_plot.addItem(self.marks)
         self.area_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        column.addWidget(self.area_plot, 3)
-        column.addWidget(self.iou_plot, 2)
+        # Side by side: the dock is wide and short under the picture, and each plot
+        # then gets its whole height.
+        plots = QHBoxLayout()
+        plots.addWidget(self.area_plot, 3)
+        plots.addWidget(self.iou_plot, 2)
+        column.addLayout(plots, 1)
         column.addLayout(self._controls(body))
         self.status = QLabel("Open a video with masks, then Compute.", body)
         self.status.setWordWrap(True)
@@ -235,8 +239,10 @@ class TemporalPanel(QDockWidget):
         # were from the legend: say so here.
         video = self.window.video
         notes = [line for line in video.store.summary() if "colour" in line] if video.active else []
-        self.status.setText(f"{len(stats.frames)} frames with masks, {shown} classes{more}; "
-                            f"{len(found)} suspicious frames. Click a plot to go to a frame."
+        self.status.setText(f"{_count(len(stats.frames), 'frame')} with masks, "
+                            f"{_count(shown, 'class', 'classes')}{more}; "
+                            f"{_count(len(found), 'suspicious frame')}. "
+                            "Click a plot to go to a frame."
                             + "".join(f"\n{note}" for note in notes))
 
     def _on_threshold(self, value: float) -> None:
@@ -259,5 +265,10 @@ def _plot(title: str) -> pg.PlotWidget:
     plot.hideButtons()
     plot.setTitle(title, size="9pt")
     plot.showGrid(x=True, y=True, alpha=0.2)
-    widget.setMinimumHeight(110)
+    # Small enough that the dock fits a laptop screen under the picture; it grows with the dock.
+    widget.setMinimumHeight(90)
     return widget
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
