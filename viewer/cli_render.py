@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from viewer.cli_segment import ProgressBar
+from viewer.cli_progress import drain_with_bar
 from viewer.core.errors import ViewerError
 from viewer.core.render.pipeline import Mode, RenderSettings
-from viewer.core.tasks import Progress, drain
 from viewer.core.video.base import FrameReader
 from viewer.core.video.export import OverlayVideo, export_overlay_video
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
 
 EXIT_BAD_INPUT = 2
-#: Progress lines at most per run when stderr is not a terminal (a log file).
-PROGRESS_STEPS = 100
 
 
 def render_main(argv: Sequence[str]) -> int:
@@ -41,16 +38,13 @@ def render_main(argv: Sequence[str]) -> int:
         except ViewerError as exc:
             return _fail(exc)
         with closing(masks):
-            bar = ProgressBar(sys.stderr, enabled=not args.quiet)
             settings = RenderSettings(mode=args.mode, thickness=args.thickness)
             task = export_overlay_video(video, masks, args.output, alpha=args.alpha,
                                         settings=settings, write_metadata=not args.no_metadata)
             try:
-                result = drain(task, _every_percent(bar.update))
+                result = drain_with_bar(task, quiet=args.quiet)
             except ViewerError as exc:
-                bar.finish()
                 return _fail(exc)
-            bar.finish()
             _report(result, masks)
     return 0
 
@@ -76,19 +70,6 @@ def _report(result: OverlayVideo, masks: MaskSource) -> None:
           file=sys.stderr)
     for line in [*masks.summary(), *result.notes]:
         print(f"segview: {line}", file=sys.stderr)
-
-
-def _every_percent(update: Callable[[Progress], None]) -> Callable[[Progress], None]:
-    """Pass on the first, the last and about one progress step per percent."""
-    last = [-1]
-
-    def throttled(progress: Progress) -> None:
-        step = int((progress.fraction or 0.0) * PROGRESS_STEPS)
-        if step != last[0] or progress.done == progress.total:
-            last[0] = step
-            update(progress)
-
-    return throttled
 
 
 def _parser() -> argparse.ArgumentParser:

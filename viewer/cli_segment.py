@@ -13,8 +13,8 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
+from viewer.cli_progress import ProgressBar
 from viewer.core.errors import ViewerError
 from viewer.core.export import export
 from viewer.core.formats.registry import get_format
@@ -24,7 +24,7 @@ from viewer.core.inference.registry import describe_onnx, find_model, scan_model
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.inference.session import available_providers
 from viewer.core.inference.tasks import SegmentResult, segment_images
-from viewer.core.tasks import Progress, drain
+from viewer.core.tasks import drain
 
 EXIT_BAD_INPUT = 2
 DEFAULT_FORMAT = "index-png"
@@ -90,47 +90,6 @@ def models_main(argv: Sequence[str]) -> int:
     for problem in scan.problems:
         print(f"segview: warning: {problem}", file=sys.stderr)
     return 0
-
-
-class ProgressBar:
-    """A progress bar on a stream: redrawn in place on a terminal, one line per step otherwise."""
-
-    WIDTH = 24
-
-    def __init__(self, stream: TextIO, *, enabled: bool = True):
-        self.stream = stream
-        self.enabled = enabled
-        self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self._drawn = False
-
-    def update(self, progress: Progress) -> None:
-        """Draw ``progress``."""
-        if not self.enabled:
-            return
-        fraction = progress.fraction or 0.0
-        filled = round(fraction * self.WIDTH)
-        count = f"{progress.done}/{progress.total}" if progress.total is not None else ""
-        line = f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {count} {progress.message}"
-        if self.tty:
-            self.stream.write("\r\x1b[K" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-        self._drawn = True
-
-    def message(self, text: str) -> None:
-        """Print a line without tearing the bar."""
-        if self.tty and self._drawn:
-            self.stream.write("\r\x1b[K")
-        self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """End the bar's line."""
-        if self.enabled and self.tty and self._drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-        self._drawn = False
 
 
 class _Writer:

@@ -20,11 +20,10 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from viewer.cli_render import _every_percent
-from viewer.cli_segment import EXIT_BAD_INPUT, ProgressBar
+from viewer.cli_progress import drain_with_bar
+from viewer.cli_segment import EXIT_BAD_INPUT
 from viewer.core.errors import ViewerError
 from viewer.core.inference.runner import ModelRunner
-from viewer.core.tasks import drain
 from viewer.core.video.base import VIDEO_EXTENSIONS
 from viewer.core.video.readers import open_video
 from viewer.core.video.segment_video import segment_video
@@ -48,17 +47,14 @@ def segment_video_main(args: argparse.Namespace, runner: ModelRunner, format_nam
         video = open_video(path)
     except ViewerError as exc:
         return _fail(exc)
-    bar = ProgressBar(sys.stderr, enabled=not args.quiet)
     with closing(video):
         task = segment_video(runner, video, format_name, args.out, overlay=args.overlay,
                              threshold=args.threshold, alpha=args.alpha,
                              sidecars=args.sidecars)
         try:
-            result = drain(task, _every_percent(bar.update))
+            result = drain_with_bar(task, quiet=args.quiet)
         except ViewerError as exc:
-            bar.finish()
             return _fail(exc)
-        bar.finish()
     _report(result, path, video.frame_count)
     return 0
 
