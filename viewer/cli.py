@@ -61,9 +61,11 @@ def _gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"segview {__version__}")
     parser.add_argument("image", nargs="?", metavar="PATH",
-                        help="image or folder to open (default: the bundled sample); "
+                        help="image, folder or video to open (default: the bundled sample); "
                              "an image's mask is found by its name when --mask is not given")
-    parser.add_argument("--mask", help="mask to overlay on the image")
+    parser.add_argument("--mask", help="mask to overlay on the image; for a video, its "
+                                       "per-frame masks (a folder, a mask video or Celantur "
+                                       "chunks)")
     parser.add_argument("--models-dir", action="append", default=[], metavar="DIR",
                         help="another folder of model manifests (repeatable)")
     parser.add_argument("--theme", choices=("system", "light", "dark"),

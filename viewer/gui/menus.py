@@ -169,6 +169,10 @@ def shortcut_groups(w: MainWindow) -> list[tuple[str, list[QAction]]]:
                   w.delete_action, w.delete_void_action]),
         ("Review", [w.accept_action, w.reject_action, w.flag_action, w.next_unreviewed_action,
                     w.next_filtered_action, w.previous_filtered_action]),
+        ("Video", [w.open_video_action, w.play_action, w.step_back_action,
+                   w.step_forward_action, w.back_ten_action, w.forward_ten_action,
+                   w.first_frame_action, w.last_frame_action, w.go_to_frame_action,
+                   w.next_suspicious_action, w.demo_action, w.next_palette_action]),
         ("Help", [w.shortcuts_action]),
     ]
 
