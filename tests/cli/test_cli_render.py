@@ -147,3 +147,14 @@ def test_render_runs_without_importing_qt(clip, masks, tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o.mp4").is_file()
+
+
+def test_masks_smaller_than_the_video_are_used_with_a_warning(clip, tmp_path, capsys):
+    half = tmp_path / "half"
+    half.mkdir()
+    for i in range(FRAMES):
+        Image.fromarray(square_labels(i)[::2, ::2].copy()).save(half / f"frame_{i:04d}.png")
+    out = tmp_path / "overlay.mp4"
+    assert main(["render", str(clip), "--masks", str(half), "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert f"the masks are 32x24, smaller than the video's {SIZE[0]}x{SIZE[1]}" in err

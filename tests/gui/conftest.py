@@ -25,6 +25,7 @@ def _no_waiting_prompts(monkeypatch):
     them itself, windows closed at teardown discard their unsaved edits and
     no start offers a recovery."""
     monkeypatch.setattr(dialogs, "ask_unsaved", lambda parent: "discard")
+    monkeypatch.setattr(dialogs, "ask_unexported", lambda parent, what: "discard")
     monkeypatch.setattr(dialogs, "ask_restore", lambda parent, session: False)
 
 

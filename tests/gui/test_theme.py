@@ -75,3 +75,21 @@ def _contrast(a, b) -> float:
         return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
     hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
+
+
+def test_a_theme_for_one_run_is_not_saved_but_one_picked_in_the_window_is(qtbot):
+    from viewer.core.settings import load_settings
+    from viewer.gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.set_theme("dark")  # what `segview --theme dark` does ...
+    window.saved_theme = "light"  # ... remembering the saved choice
+    window.close()
+    assert load_settings().theme == "light"
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.saved_theme = "light"
+    window.theme_actions["dark"].trigger()  # picked in View > Theme
+    window.close()
+    assert load_settings().theme == "dark"

@@ -192,10 +192,33 @@ def test_relabel_in_every_frame_is_one_undo_step(win, qtbot):
     win.video.seek(0)
     _settle(qtbot, win, 0)
     assert _class_at_square(win, 0) == background.class_id
-    # Undo belongs to the frame shown: relabel again, undo at once, and the rule is gone.
-    win.select_segments([square.id])
-    win.edits.relabel_to_class(next(c for c in win.edits.paint_classes() if c.id == 0))
-    assert win.video.store.rules[-1].to_class == background.class_id
+    # Back on the frame where it was made, the relabel is still one undo step.
+    assert win.edits.history.can_undo
+    win.edits.undo()
+    assert win.video.store.rules == []
+    win.video.seek(9)
+    _settle(qtbot, win, 9)
+    assert _class_at_square(win, 9) == square.class_id
+
+
+def test_each_frame_keeps_its_undo_steps(win, qtbot):
+    win.video.seek(5)
+    _settle(qtbot, win, 5)
+    win.select_segments([next(s.id for s in win.segmentation.table if s.id != 0)])
+    win.edits.delete()
+    win.video.step(1)
+    _settle(qtbot, win, 6)
+    assert not win.edits.history.can_undo  # frame 6 has no steps of its own
+    win.video.step(-1)
+    _settle(qtbot, win, 5)
+    assert not win.segmentation.labels.any() and win.edits.history.can_undo
+    win.edits.undo()
+    assert _square_start(win) == 5
+    win.video.step(1)
+    _settle(qtbot, win, 6)
+    win.video.step(-1)
+    _settle(qtbot, win, 5)
+    assert _square_start(win) == 5 and win.edits.history.can_redo
 
 
 def test_undo_of_a_relabel_in_every_frame_removes_it_everywhere(win, qtbot):

@@ -39,10 +39,11 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
     app.setWindowIcon(QIcon(str(_paths.app_icon())))
     app.setDesktopFileName("segview")
     settings, problem = _settings()
-    if theme is not None:
-        settings = settings.replace(theme=theme)
     window = MainWindow(settings, models_dirs=models_dirs)
-    window.set_theme(settings.theme)
+    window.set_theme(theme or settings.theme)
+    if theme is not None:
+        # --theme is for this run: the saved choice stays unless the user picks one.
+        window.saved_theme = settings.theme
     if not window.state.restore_layout(window):
         # First run: the default size, but never larger than the screen.
         screen = app.primaryScreen().availableGeometry()

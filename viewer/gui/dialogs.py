@@ -75,6 +75,18 @@ def ask_unsaved(parent: QWidget) -> str:
     return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
 
 
+def ask_unexported(parent: QWidget, what: str) -> str:
+    """"save" (export), "discard" or "cancel" for a video's unexported frame edits."""
+    button = QMessageBox.StandardButton
+    box = QMessageBox(QMessageBox.Icon.Question, "Unexported video edits",
+                      f"{what} not exported yet. Export the video's masks now?",
+                      button.Save | button.Discard | button.Cancel, parent)
+    box.button(button.Save).setText("Export…")
+    box.setDefaultButton(button.Save)
+    answer = box.exec()
+    return {button.Save: "save", button.Discard: "discard"}.get(answer, "cancel")
+
+
 def ask_export_instead(parent: QWidget, problems: list[str]) -> bool:
     """Say why the mask cannot be saved to its own file; True to export instead."""
     answer = QMessageBox.question(

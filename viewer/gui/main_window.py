@@ -71,6 +71,7 @@ class MainWindow(QMainWindow):
         self.mask_path: Path | None = None
         self.items: ItemList | None = None
         self.last_export: ExportChoice | None = _remembered_export(self.state)
+        self.saved_theme: str | None = None  # the saved theme while --theme overrides it
         self._loading: TaskHandle | None = None
         self._layers = None  # the plain overlay's layers, for redrawing an edited box
         self.render_settings = RenderSettings(mode=Mode(self.settings.render_mode),
@@ -533,6 +534,7 @@ class MainWindow(QMainWindow):
 
     def set_theme(self, theme: str) -> None:
         """Switch to the "system", "light" or "dark" theme and remember it."""
+        self.saved_theme = None  # a theme picked in the window is saved (see closeEvent)
         apply_theme(QApplication.instance(), theme)
         self.theme_actions[theme].setChecked(True)
         self.settings = self.settings.replace(theme=theme)
@@ -582,6 +584,8 @@ class MainWindow(QMainWindow):
         self.stream.close()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
                                               render_mode=str(self.render_settings.mode))
+        if self.saved_theme is not None:
+            self.settings = self.settings.replace(theme=self.saved_theme)
         try:
             save_settings(self.settings)
         except ViewerError as exc:

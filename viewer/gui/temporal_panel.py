@@ -131,6 +131,14 @@ class TemporalPanel(QDockWidget):
         self._stale = True
         self._auto.start()
 
+    def frames_edited(self) -> None:
+        """A frame was edited: say the plots are out of date (measuring again reads
+        every frame, too slow to do after each edit of a long video)."""
+        if self.stats is not None and not self._stale:
+            self._stale = True
+            self.status.setText(self.status.text().split("\n")[0]
+                                + "\nFrames were edited since: Compute to measure again.")
+
     def frame_shown(self, index: int) -> None:
         """Mark the frame on screen; during playback at most every 200 ms (each move
         repaints both plots, which would cost more than the frame itself)."""

@@ -202,7 +202,7 @@ class _Recoloured:
 
 def _describe(result, folder: Path) -> str:
     if isinstance(result, list):
-        return f"Wrote {len(result)} Celantur chunks to {folder}"
+        return f"Wrote {len(result)} Celantur chunk{'s' if len(result) != 1 else ''} to {folder}"
     if hasattr(result, "mask_files"):
         lost = f"; lost: {'; '.join(result.lost)}" if result.lost else ""
         return f"Wrote {len(result.mask_files)} frame masks to {folder}{lost}"

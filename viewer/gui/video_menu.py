@@ -118,6 +118,7 @@ def _build_bar_and_panel(w: MainWindow) -> None:
     video.opened.connect(lambda: _show_panel(w))
     video.frame_shown.connect(panel.frame_shown)
     video.masks_changed.connect(panel.masks_changed)
+    video.frames_edited.connect(panel.frames_edited)
 
 
 def update_video_actions(w: MainWindow) -> None:

@@ -9,6 +9,7 @@ user moves to another frame, and the window asks before they are lost.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from viewer.core.edit import EditCommand
+from viewer.core.edit.history import HistoryStack
 from viewer.core.edit.ids import SegmentClass
 from viewer.core.edit.ops import relabel
 from viewer.core.errors import ViewerError
@@ -53,11 +55,14 @@ class VideoSession(QObject):
         A frame went on screen.
     masks_changed()
         Frames got new masks (a mask source, a model run, a whole-video relabel).
+    frames_edited()
+        A frame's edits were kept (the measurements over time are out of date).
     """
 
     opened = Signal()
     frame_shown = Signal(int)
     masks_changed = Signal()
+    frames_edited = Signal()
 
     def __init__(self, window: MainWindow):
         super().__init__(window)
@@ -74,6 +79,7 @@ class VideoSession(QObject):
         self.autosaver: VideoAutosaver | None = None
         self._segmenting = None
         self._restoring: VideoRecovery | None = None
+        self._stacks: OrderedDict[int, HistoryStack] = OrderedDict()  # undo steps per frame
 
     @property
     def active(self) -> bool:
@@ -145,6 +151,7 @@ class VideoSession(QObject):
         self.reader.close()
         self.reader = self.store = self.player = self.worker = None
         self.settled = None
+        self._stacks.clear()
         self.opened.emit()
 
     # -- playback --------------------------------------------------------------
@@ -157,26 +164,50 @@ class VideoSession(QObject):
     def seek(self, index: int, *, settle: bool = True) -> None:
         """Show frame ``index``; the frame left keeps its edits."""
         if self.player is not None:
-            self.commit()
+            self._leave_frame()
+            if not settle and not self.player.playing:
+                # Dragging: a frame that decodes quickly now, the exact one on release.
+                index = self.reader.scrub_target(min(max(int(index), 0),
+                                                     self.reader.frame_count - 1))
             self.player.seek(index, settle=settle)
 
     def step(self, delta: int) -> None:
         """Pause and move ``delta`` frames."""
         if self.player is not None:
-            self.commit()
+            self._leave_frame()
             self.player.step(delta)
 
     def toggle_play(self) -> None:
         """Play or pause."""
         if self.player is not None:
-            self.commit()
+            self._leave_frame()
             self.player.toggle()
 
     def refresh(self) -> None:
         """Show the current frame again (its mask or the settings changed)."""
         if self.player is not None:
-            self.commit()
+            self._leave_frame()
             self.player.refresh()
+
+    def _leave_frame(self) -> None:
+        """Keep the settled frame's edits, and its undo steps for when it is shown again."""
+        self.commit()
+        history = self.window.edits.history
+        if self.settled is None or not (history.can_undo or history.can_redo):
+            return
+        self._stacks[self.settled] = history.take()
+        self._stacks.move_to_end(self.settled)
+        # Kept steps count against the undo memory like the shown frame's own.
+        while len(self._stacks) > 1 and sum(st.nbytes for st in self._stacks.values()) > \
+                history.budget_bytes:
+            self._stacks.popitem(last=False)
+
+    def _take_back_steps(self, frame: ShownFrame) -> None:
+        stack = self._stacks.pop(frame.index, None)
+        # Only onto the very segmentation the steps were made on (the kept edit).
+        if stack is not None and self.store.origin(frame.index) == "edited" and \
+                self.store.mask_for(frame.index) is frame.seg:
+            self.window.edits.history.put(stack)
 
     def _on_playing_changed(self, playing: bool) -> None:
         w = self.window
@@ -196,6 +227,7 @@ class VideoSession(QObject):
             w.canvas.set_image(frame.rgb)
             self.settled = frame.index
             w.set_segmentation(frame.seg)
+            self._take_back_steps(frame)
         else:
             w.canvas.set_image(frame.view_rgb if frame.view_rgb is not None else frame.rgb,
                                size=frame.size)
@@ -221,6 +253,7 @@ class VideoSession(QObject):
             self.store.keep_edit(self.settled, w.segmentation)
             w.edits.history.mark_clean()
             w.update_title()
+            self.frames_edited.emit()
 
     def revert_frame(self) -> None:
         """Drop the shown frame's edits: its mask comes from its source again."""
@@ -229,6 +262,7 @@ class VideoSession(QObject):
             return
         index = self.settled
         w.edits.history.mark_clean()  # the edits go; nothing to commit
+        self._stacks.pop(index, None)
         if self.store.revert(index) or w.edits.history.can_undo:
             w.statusBar().showMessage(f"Frame {index}: edits dropped", 8000)
         self.settled = None
@@ -244,7 +278,7 @@ class VideoSession(QObject):
         self.commit()
         if self.store is None or not self.store.dirty:
             return True
-        answer = dialogs.ask_unsaved(self.window)
+        answer = dialogs.ask_unexported(self.window, self.unexported_text())
         if answer == "save":
             return bool(self.window.video_exports.choose())
         if answer == "discard":
@@ -252,6 +286,14 @@ class VideoSession(QObject):
             self.autosaver.discard()
             return True
         return False
+
+    def unexported_text(self) -> str:
+        """"3 edited frames and 1 whole-video relabel are", for the prompt."""
+        frames, rules = len(self.store.edited_frames()), len(self.store.rules)
+        parts = [f"{frames} edited frame{'s' if frames != 1 else ''}"] if frames else []
+        if rules:
+            parts.append(f"{rules} whole-video relabel{'s' if rules != 1 else ''}")
+        return (" and ".join(parts) or "Changes") + (" are" if frames + rules != 1 else " is")
 
     def autosave(self) -> Path | None:
         """Write unexported frame edits to the recovery folder (the edit timer calls this)."""

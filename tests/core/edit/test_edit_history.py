@@ -201,3 +201,22 @@ def test_version_bumps_on_every_change():
     history.mark_clean()
     versions.append(history.version)
     assert versions == sorted(set(versions))
+
+
+def test_take_hands_over_every_step_and_put_gives_them_back():
+    log = []
+    history = History(budget_bytes=1000)
+    for name in "abc":
+        history.record(Fake(name, log=log))
+    history.mark_clean()
+    history.undo()  # c can be redone; the saved state is at c
+    stack = history.take()
+    assert not history.can_undo and not history.can_redo and history.clean
+    assert stack.nbytes == 300 and history.nbytes == 0
+    history.record(Fake("other", log=log))  # another frame's steps meanwhile
+    history.take()
+    history.put(stack)
+    assert history.undo_text == "b" and history.redo_text == "c" and not history.clean
+    history.redo()
+    assert history.clean and history.nbytes == 300
+    assert log == [("undo", "c"), ("redo", "c")]

@@ -10,6 +10,7 @@ before closing unsaved work.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 
 from psygnal import Signal
 
@@ -18,6 +19,17 @@ from viewer.core.settings import Settings
 
 DEFAULT_BUDGET_BYTES = 512 << 20
 DEFAULT_MAX_STEPS = 10_000
+
+
+@dataclass(frozen=True)
+class HistoryStack:
+    """The steps of a history taken out of it (:meth:`History.take`), to put back later."""
+
+    done: list
+    undone: list
+    dropped: int
+    clean_at: int | None
+    nbytes: int
 
 
 class History:
@@ -183,6 +195,26 @@ class History:
         self._undone.clear()
         self._dropped, self._nbytes = 0, 0
         self._clean_at = 0 if clean else None
+        self._emit(state)
+
+    def take(self) -> HistoryStack:
+        """Hand over every step and clear (for a video frame the user leaves; see :meth:`put`)."""
+        stack = HistoryStack(list(self._done), list(self._undone), self._dropped,
+                             self._clean_at, self._nbytes)
+        state = self._state()
+        self._done.clear()
+        self._undone.clear()
+        self._dropped, self._nbytes, self._clean_at = 0, 0, 0
+        self._emit(state)
+        return stack
+
+    def put(self, stack: HistoryStack) -> None:
+        """Take back steps handed over by :meth:`take` (the frame is shown again)."""
+        state = self._state()
+        self._done = deque(stack.done)
+        self._undone = list(stack.undone)
+        self._dropped, self._clean_at, self._nbytes = stack.dropped, stack.clean_at, stack.nbytes
+        self._trim()
         self._emit(state)
 
     def trim(self) -> None:

@@ -129,6 +129,16 @@ class FrameReader(ABC):
                 return cached
             return self.cache.put(index, self._decode(index))
 
+    def scrub_target(self, index: int) -> int:
+        """The frame to show while the user drags towards ``index``: itself when it is
+        quick to decode, else a nearby frame that is (the reader's own choice).
+
+        A seek far past a keyframe decodes every frame in between: on a camera
+        file with one keyframe every ten seconds that is hundreds of frames per
+        position, so a drag would show nothing until released.
+        """
+        return index
+
     def frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """``(index, frame)`` for ``start <= index < stop``, decoded in one forward pass."""
         stop = self.frame_count if stop is None else min(stop, self.frame_count)

@@ -120,7 +120,14 @@ def open_stream(source: int | str | Path) -> LiveStream:
 
 
 def _open(target: int | str, name: str, error) -> LiveStream:
-    capture = cv2.VideoCapture(target)
+    # OpenCV prints its own warnings to stderr when a camera is missing; ours says it better.
+    logging = cv2.utils.logging
+    level = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    try:
+        capture = cv2.VideoCapture(target)
+    finally:
+        logging.setLogLevel(level)
     if not capture.isOpened():
         capture.release()
         raise error()

@@ -93,7 +93,8 @@ class FrameStore:
         self._predicted: dict[int, _Packed] = {}
         self.rules: list[ClassRule] = []
         self._lock = threading.Lock()
-        self._saved_version = self._version = 0
+        self._version = 0  # every change (caches compare it)
+        self._saved_work = self._work = 0  # the user's changes: edits and rules
 
     # -- reading -----------------------------------------------------------------
     def frames(self) -> list[int]:
@@ -146,6 +147,7 @@ class FrameStore:
         with self._lock:
             self._edited[index] = seg
             self._version += 1
+            self._work += 1
 
     def revert(self, index: int) -> bool:
         """Forget frame ``index``'s edits (made from its source again); True if it had some."""
@@ -153,6 +155,7 @@ class FrameStore:
             if self._edited.pop(index, None) is None:
                 return False
             self._version += 1
+            self._work += 1
             return True
 
     def edited_frames(self) -> list[int]:
@@ -166,7 +169,7 @@ class FrameStore:
         with self._lock:
             if index not in self._edited:
                 self._predicted[index] = packed
-                self._version += 1
+                self._version += 1  # a model's result is not the user's work to lose
 
     def predicted_frames(self) -> list[int]:
         """Frames with a kept model result, ascending."""
@@ -177,7 +180,7 @@ class FrameStore:
         """Drop every kept model result (another model was chosen)."""
         with self._lock:
             self._predicted.clear()
-            self._version += 1
+            self._version += 1  # (made again by running the model)
 
     @property
     def predicted_bytes(self) -> int:
@@ -195,6 +198,7 @@ class FrameStore:
             self.rules.append(rule)
             edited = dict(self._edited)
             self._version += 1
+            self._work += 1
         changed = []
         for index, seg in sorted(edited.items()):
             change = rule.apply(seg)
@@ -207,12 +211,14 @@ class FrameStore:
         with self._lock:
             self.rules.append(rule)
             self._version += 1
+            self._work += 1
 
     def remove_rule(self, rule: ClassRule) -> None:
         """Stop applying ``rule`` to frames produced from now on."""
         with self._lock:
             self.rules.remove(rule)
             self._version += 1
+            self._work += 1
 
     # -- saving ------------------------------------------------------------------
     @property
@@ -222,12 +228,15 @@ class FrameStore:
 
     @property
     def dirty(self) -> bool:
-        """True when edits, rules or model results were added since :meth:`mark_saved`."""
-        return self._version != self._saved_version
+        """True when frames were edited or relabel rules changed since :meth:`mark_saved`.
+
+        Model results do not count: running the model again makes them.
+        """
+        return self._work != self._saved_work
 
     def mark_saved(self) -> None:
         """Everything so far has been exported."""
-        self._saved_version = self._version
+        self._saved_work = self._work
 
     def summary(self) -> list[str]:
         """What the masks are made of, for the status bar and reports."""

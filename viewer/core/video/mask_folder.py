@@ -72,6 +72,7 @@ class MaskFolder:
         self.video_size = video_size
         self.format_name = format_name
         self.files = _index_files(self.folder, pattern, first_number)
+        self.upscaled_from: tuple[int, int] | None = None  # the masks' size, once one was
 
     def frames(self) -> list[int]:
         """The frame indices that have a mask, ascending."""
@@ -82,12 +83,22 @@ class MaskFolder:
         path = self.files.get(frame_index)
         if path is None:
             return None
-        return read_mask(path, self.format_name, image_size=self.video_size)
+        seg = read_mask(path, self.format_name, image_size=self.video_size)
+        smaller = seg.provenance.details.get("upscaled_from")
+        if smaller and self.upscaled_from is None:
+            self.upscaled_from = tuple(smaller)
+        return seg
 
     def summary(self) -> list[str]:
-        """Sentences worth telling after a run."""
+        """Sentences worth telling after a run (how many files; masks smaller than the video)."""
         frames = self.frames()
-        return [f"{len(frames)} mask files in {self.folder} for frames {frames[0]}-{frames[-1]}"]
+        lines = [f"{len(frames)} mask files in {self.folder} for frames {frames[0]}-{frames[-1]}"]
+        if self.upscaled_from is not None and self.video_size is not None:
+            w, h = self.upscaled_from
+            lines.append(f"the masks are {w}x{h}, smaller than the video's "
+                         f"{self.video_size[0]}x{self.video_size[1]}: upscaled with nearest "
+                         "neighbour (not ground truth at the video's size; the right folder?)")
+        return lines
 
     def close(self) -> None:
         """Nothing stays open between reads."""

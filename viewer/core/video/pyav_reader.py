@@ -19,6 +19,9 @@ from viewer.core.video.base import FALLBACK_FPS, FrameReader, VideoInfo, check_v
 from viewer.core.video.cache import DEFAULT_CACHE_MB
 from viewer.core.video.frame_index import FrameIndex
 
+#: Frames a scrubbing request may cost to decode before the keyframe is shown instead.
+SCRUB_SPAN = 12
+
 
 class VideoReader(FrameReader):
     """Read the frames of a video file with PyAV (FFmpeg).
@@ -66,6 +69,19 @@ class VideoReader(FrameReader):
         if self._index is None:
             return super().index_at(seconds)
         return min(self._index.index_at(seconds), self.frame_count - 1)
+
+    def scrub_target(self, index: int) -> int:
+        """``index``, or the keyframe before it when more than :data:`SCRUB_SPAN` frames
+        would have to be decoded to reach it (and it is not cached or next in line)."""
+        self._check_index(index)
+        if self._index is None or index in self.cache:
+            return index
+        key = self._index.keyframe_before(index)
+        # Racy read of the decoder's position (the frame thread owns it): a guess is fine.
+        nxt = self._next
+        reach = index - nxt if self._decoder is not None and nxt is not None and \
+            key <= nxt <= index else index - key
+        return index if reach <= SCRUB_SPAN else key
 
     # -- decoding ------------------------------------------------------------------
     def _decode(self, index: int) -> np.ndarray:
