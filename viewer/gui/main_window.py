@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabBar,
     QWidget,
 )
 
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.review_panel, self.compare_panel)
         self.model_panel.raise_()
         self.legend.raise_()
+        _hide_stale_tab_bars(self)
 
     def _build_status_bar(self) -> None:
         self.hover_label = QLabel("")
@@ -743,6 +745,21 @@ class MainWindow(QMainWindow):
             self.paint_combo.addItem(swatch(cls.color), f"{number + 1}  {label}", cls.id)
         index = self.paint_combo.findData(self.edits.paint_id)
         self.paint_combo.setCurrentIndex(max(index, 0))
+
+
+def _hide_stale_tab_bars(window: QMainWindow) -> None:
+    """Hide the tab bar Qt leaves behind when a second group of docks is tabified.
+
+    Tabifying three docks into a group after another group exists keeps the
+    group's two-tab bar alongside its three-tab one (Qt 6), and it shows
+    through wherever a dock is shorter than its area. A bar whose tabs are a
+    strict subset of another's is that leftover.
+    """
+    bars = [(bar, {bar.tabText(i) for i in range(bar.count())})
+            for bar in window.findChildren(QTabBar)]
+    for bar, tabs in bars:
+        if any(tabs < other for _, other in bars):
+            bar.hide()
 
 
 def _remembered_export(state: WindowState) -> ExportChoice | None:
