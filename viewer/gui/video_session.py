@@ -10,7 +10,6 @@ user moves to another frame, and the window asks before they are lost.
 from __future__ import annotations
 
 from collections import OrderedDict
-from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,22 +20,20 @@ from viewer.core.edit.history import HistoryStack
 from viewer.core.edit.ids import SegmentClass
 from viewer.core.edit.ops import relabel
 from viewer.core.errors import ViewerError
-from viewer.core.inference.runner import ModelRunner
 from viewer.core.tasks import Progress, Task
 from viewer.core.video.base import VIDEO_EXTENSIONS, FrameReader
 from viewer.core.video.frame_store import ClassRule, FrameStore
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
-from viewer.core.video.recovery import VideoAutosaver, VideoRecovery, restore_video
+from viewer.core.video.recovery import VideoAutosaver, VideoRecovery
 from viewer.gui import dialogs
+from viewer.gui.video_models import ModelOnFrames
 from viewer.gui.video_player import VideoPlayer
+from viewer.gui.video_recovery import FrameRecovery
 from viewer.gui.video_worker import FrameJob, FrameWorker, ShownFrame
 
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
-
-#: Frames decoded for the background model run are read once; keep its cache small.
-_BACKGROUND_CACHE_MB = 64
 
 
 def is_video(path: str | Path) -> bool:
@@ -44,7 +41,7 @@ def is_video(path: str | Path) -> bool:
     return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
-class VideoSession(QObject):
+class VideoSession(ModelOnFrames, FrameRecovery, QObject):
     """The open video of a window (at most one), or nothing.
 
     Signals
@@ -91,11 +88,6 @@ class VideoSession(QObject):
         return self.reader.path if self.reader is not None else None
 
     # -- opening and closing ---------------------------------------------------
-    def restore(self, session: VideoRecovery):
-        """Open an autosaved session's video with its frame edits and rules (after a crash)."""
-        self._restoring = session
-        return self.open(session.source, session.masks)
-
     def open(self, path: str | Path, masks: str | Path | None = None):
         """Open a video (and optionally its per-frame masks) in a worker."""
         path = Path(path)
@@ -295,37 +287,6 @@ class VideoSession(QObject):
             parts.append(f"{rules} whole-video relabel{'s' if rules != 1 else ''}")
         return (" and ".join(parts) or "Changes") + (" are" if frames + rules != 1 else " is")
 
-    def autosave(self) -> Path | None:
-        """Write unexported frame edits to the recovery folder (the edit timer calls this)."""
-        if self.autosaver is None:
-            return None
-        self.commit()
-        try:
-            return self.autosaver.maybe_save()
-        except ViewerError as exc:
-            self.window.statusBar().showMessage(f"Autosave failed: {exc}", 10000)
-            return None
-
-    def _take_restored(self) -> None:
-        session, self._restoring = self._restoring, None
-        if session is None:
-            return
-        try:
-            frames = restore_video(session)
-        except ViewerError as exc:
-            self.window.show_error("Cannot restore", exc)
-            return
-        for index, seg in frames.items():
-            if 0 <= index < self.store.frame_count:
-                self.store.keep_edit(index, seg)
-        for rule in session.rules:
-            self.store.reinstate_rule(rule)  # the saved frames already have it applied
-        # The restored work goes on being autosaved in the same folder, so a second
-        # crash before the next autosave still finds it.
-        self.autosaver.folder = session.path
-        self.window.statusBar().showMessage(
-            f"Restored {len(frames)} edited frames and {len(session.rules)} relabels", 15000)
-
     def relabel_all(self, ids: list[int], chosen: SegmentClass) -> bool:
         """Relabel ``ids``'s classes to ``chosen`` in this frame and every other, as one step."""
         w, seg = self.window, self.window.segmentation
@@ -346,72 +307,6 @@ class VideoSession(QObject):
                                   f"{name}", 10000)
         self.masks_changed.emit()
         return True
-
-    # -- models --------------------------------------------------------------------
-    def runner(self) -> ModelRunner | None:
-        """The chosen model's runner; kept results are dropped when the model changes."""
-        runner = self.window.models.runner()
-        model_id = runner.manifest.id if runner is not None else None
-        if self.store is not None and model_id != self.model_id:
-            if self.model_id is not None:
-                self.store.forget_predictions()
-            self.model_id = model_id
-        return runner
-
-    def set_live(self, on: bool) -> None:
-        """Segment frames that have no mask as they are shown (results are kept)."""
-        self.live = bool(on)
-        runner = self.window.models.runner()
-        if on and runner is None:
-            self.window.statusBar().showMessage("Choose a model in the Model panel first", 8000)
-        self.window.stream.runner = runner if on else None
-        self.refresh()
-
-    def segment_frame(self):
-        """Segment the frame shown (for the Model menu's "Segment this image")."""
-        runner = self.runner()
-        if runner is None or self.settled is None:
-            self.window.statusBar().showMessage("Stop on a frame and choose a model first", 5000)
-            return None
-        index, image = self.settled, self.window.image
-
-        def task() -> Task[None]:
-            yield Progress(0, 1, f"Segmenting frame {index}")
-            self.store.put_prediction(index, runner.run(image, source=self.reader.path))
-            yield Progress(1, 1, "Done")
-
-        def done(_) -> None:
-            self.masks_changed.emit()
-            if self.settled == index:
-                self.player.seek(index)
-
-        return self.window.start_task(task(), f"Segmenting frame {index}", done, "Model failed")
-
-    def segment_all(self):
-        """Segment every frame in the background (progress, Cancel); results are kept."""
-        runner = self.runner()
-        if runner is None or self.reader is None:
-            self.window.statusBar().showMessage("Open a video and choose a model first", 5000)
-            return None
-        if self._segmenting is not None:
-            return self._segmenting
-        self.commit()
-        from viewer.gui.workers import run_task
-
-        def ended(_=None) -> None:
-            self._segmenting = None
-            self.masks_changed.emit()
-            self.refresh()
-
-        handle = run_task(_segment_video(self.reader.path, runner, self.store),
-                          title="Segmenting the video", on_done=ended,
-                          on_error=lambda exc: (ended(), self.window.show_error(
-                              "Model failed", exc)),
-                          on_cancel=ended, parent=self)
-        self._segmenting = handle
-        self.window.progress.track(handle)
-        return handle
-
 
 class RuleCommand:
     """Undo step of a whole-video relabel: the rules and what they changed in edited frames."""
@@ -461,20 +356,3 @@ def _open(path: Path, masks) -> Task[tuple[FrameReader, MaskSource | None]]:
         raise
     yield Progress(2, 2, "Done")
     return reader, source
-
-
-def _segment_video(path: Path, runner: ModelRunner, store: FrameStore) -> Task[int]:
-    """Run ``runner`` on every frame not edited and not segmented yet; returns the count."""
-    # A reader of its own: the player keeps seeking its reader while this one runs ahead.
-    reader = open_video(path, cache_mb=_BACKGROUND_CACHE_MB)
-    with closing(reader):
-        total = reader.frame_count
-        yield Progress(0, total, "Loading the model")
-        runner.load()
-        done = 0
-        for index in range(total):
-            if store.origin(index) not in ("edited", "model"):
-                store.put_prediction(index, runner.run(reader.frame(index), source=path))
-                done += 1
-            yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
-    return done
