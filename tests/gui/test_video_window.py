@@ -287,6 +287,27 @@ def test_segment_the_whole_video_keeps_results_for_replay(win, qtbot):
     assert win.segmentation.provenance.details.get("model")
 
 
+def test_cancelling_the_whole_video_run_keeps_the_frames_done(win, qtbot, monkeypatch):
+    import time
+
+    from viewer.core.inference.runner import ModelRunner
+
+    run = ModelRunner.run
+    # A slower model, so that Cancel comes before the last of the tiny clip's frames.
+    monkeypatch.setattr(ModelRunner, "run", lambda self, *a, **k: (time.sleep(0.05),
+                                                                  run(self, *a, **k))[1])
+    handle = win.video.segment_all()
+    qtbot.waitUntil(lambda: len(win.video.store.predicted_frames()) >= 3, timeout=60000)
+    handle.cancel()
+    qtbot.waitUntil(lambda: win.video._segmenting is None, timeout=30000)
+    done = win.video.store.predicted_frames()
+    assert 3 <= len(done) < FRAMES and done == list(range(len(done)))
+    assert not win.video.dirty  # model results are not unsaved work
+    win.video.seek(1)
+    _settle(qtbot, win, 1)
+    assert win.video.store.origin(1) == "model"
+
+
 def test_live_segmentation_segments_frames_as_they_are_shown(qtbot, clip):
     window = MainWindow()
     qtbot.addWidget(window)
