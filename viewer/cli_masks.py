@@ -18,6 +18,7 @@ from viewer.core.formats.common import image_size_of
 from viewer.core.formats.registry import FORMATS, find_reader, get_format, list_items, read_mask
 from viewer.core.metadata import segment_records
 from viewer.core.segmentation import Segmentation
+from viewer.core.video.base import VIDEO_EXTENSIONS
 
 EXIT_BAD_INPUT = 2
 
@@ -32,6 +33,8 @@ def info_main(argv: Sequence[str]) -> int:
     parser.add_argument("--image", type=Path, help="the photo, to check sizes and upscale small masks")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    if args.format_name is None and args.path.suffix.lower() in VIDEO_EXTENSIONS:
+        return _video_info(args.path, as_json=args.json)
     try:
         spec = get_format(args.format_name) if args.format_name else find_reader(args.path)
         options = _image_options(args.image)
@@ -43,6 +46,29 @@ def info_main(argv: Sequence[str]) -> int:
         print(json.dumps(_info_doc(seg, spec.name, items), indent=2, ensure_ascii=False))
     else:
         print(_info_text(seg, spec.name, items))
+    return 0
+
+
+def _video_info(path: Path, *, as_json: bool) -> int:
+    """A video's facts, and what to run on it (a video is not a mask file)."""
+    from viewer.core.video.readers import open_video
+
+    try:
+        with open_video(path) as video:
+            info = video.info
+    except ViewerError as exc:
+        return _fail(exc)
+    facts = {"path": str(path), "kind": "video", "width": info.width, "height": info.height,
+             "frames": info.frame_count, "fps": round(info.fps, 3),
+             "duration_s": round(info.duration_s, 3), "codec": info.codec,
+             "reader": info.backend}
+    if as_json:
+        print(json.dumps(facts, indent=2))
+        return 0
+    print(f"{path}: video, {info.width}x{info.height}, {info.frame_count} frames at "
+          f"{info.fps:.3g} fps ({info.duration_s:.2f} s), {info.codec}, read with {info.backend}")
+    print("  masks per frame: segview render VIDEO --masks SOURCE -o overlay.mp4; "
+          "segview segment --model ID VIDEO --out DIR")
     return 0
 
 

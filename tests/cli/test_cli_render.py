@@ -158,3 +158,13 @@ def test_masks_smaller_than_the_video_are_used_with_a_warning(clip, tmp_path, ca
     assert main(["render", str(clip), "--masks", str(half), "-o", str(out), "--quiet"]) == 0
     err = capsys.readouterr().err
     assert f"the masks are 32x24, smaller than the video's {SIZE[0]}x{SIZE[1]}" in err
+
+
+def test_info_describes_a_video_and_says_what_to_run(clip, capsys):
+    assert main(["info", str(clip)]) == 0
+    out = capsys.readouterr().out
+    assert f"video, {SIZE[0]}x{SIZE[1]}, {FRAMES} frames at 25 fps" in out
+    assert "segview render" in out
+    assert main(["info", str(clip), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["kind"], doc["frames"], doc["width"]) == ("video", FRAMES, SIZE[0])

@@ -285,6 +285,9 @@ def test_segment_the_whole_video_keeps_results_for_replay(win, qtbot):
     qtbot.waitUntil(lambda: "mask: model" in win.video_bar.source_label.text(), timeout=10000)
     _settle(qtbot, win, 0)
     assert win.segmentation.provenance.details.get("model")
+    # The kept result has its confidence: the heatmap and the readout work on replay.
+    assert win.segmentation.confidence is not None
+    assert win.model_panel.heatmap_check.isEnabled()
 
 
 def test_cancelling_the_whole_video_run_keeps_the_frames_done(win, qtbot, monkeypatch):

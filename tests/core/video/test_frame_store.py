@@ -125,3 +125,15 @@ def test_packing_keeps_every_dtype(dtype):
     store.put_prediction(0, Segmentation(labels.astype(dtype)))
     back = store.mask_for(0)
     assert back.labels.dtype == dtype and np.array_equal(back.labels, labels)
+
+
+def test_a_model_result_keeps_its_confidence_to_a_255th():
+    store = FrameStore(None, frame_count=1)
+    result = _model_result(3)
+    confidence = np.linspace(0.0, 1.0, result.labels.size, dtype=np.float32).reshape(
+        result.shape)
+    result = Segmentation(result.labels, result.table, confidence=confidence)
+    store.put_prediction(0, result)
+    back = store.mask_for(0)
+    assert back.confidence.dtype == np.float32
+    assert np.abs(back.confidence - confidence).max() <= 0.5 / 255 + 1e-6

@@ -46,7 +46,11 @@ class ClassRule:
 
 @dataclass(frozen=True)
 class _Packed:
-    """A model's result, compressed: the label map (zlib) and the table rows."""
+    """A model's result, compressed: the label map and the confidence (zlib), the table rows.
+
+    The confidence is kept in steps of 1/255 (uint8): enough for the heatmap,
+    the threshold and the readout's two decimals, at tens of kilobytes a frame.
+    """
 
     labels: bytes
     shape: tuple[int, int]
@@ -54,24 +58,34 @@ class _Packed:
     table: SegmentTable
     kind: Kind
     provenance: Provenance
+    confidence: bytes | None = None
 
     @classmethod
     def of(cls, seg: Segmentation) -> _Packed:
         # Level 1: label maps are long runs, so the fastest level already
         # shrinks a 1080p map about 50x, and unpacking costs ~2 ms.
+        confidence = None
+        if seg.confidence is not None:
+            steps = np.rint(np.clip(seg.confidence, 0.0, 1.0) * 255).astype(np.uint8)
+            confidence = zlib.compress(steps.tobytes(), 1)
         return cls(zlib.compress(np.ascontiguousarray(seg.labels).tobytes(), 1), seg.shape,
-                   seg.labels.dtype.str, seg.table.copy(), seg.kind, seg.provenance)
+                   seg.labels.dtype.str, seg.table.copy(), seg.kind, seg.provenance, confidence)
 
     def unpack(self) -> Segmentation:
         labels = np.frombuffer(zlib.decompress(self.labels), self.dtype).reshape(self.shape)
+        confidence = None
+        if self.confidence is not None:
+            steps = np.frombuffer(zlib.decompress(self.confidence), np.uint8)
+            confidence = (steps.astype(np.float32) / np.float32(255)).reshape(self.shape)
         # The table is a copy of the packed segmentation's own: its areas and boxes
         # are those of these very labels.
         return Segmentation(labels.copy(), self.table.copy(), kind=self.kind,
-                            provenance=self.provenance, stats_known=True)
+                            confidence=confidence, provenance=self.provenance,
+                            stats_known=True)
 
     @property
     def nbytes(self) -> int:
-        return len(self.labels)
+        return len(self.labels) + len(self.confidence or b"")
 
 
 class FrameStore:
