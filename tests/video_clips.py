@@ -78,3 +78,19 @@ def square_labels(i: int, size: tuple[int, int] = SIZE, value: int = 1) -> np.nd
     labels = np.zeros((height, width), np.uint8)
     labels[SQUARE_ROWS[0]:SQUARE_ROWS[1], i: i + SQUARE_WIDTH] = value
     return labels
+
+
+def write_masked_clip(folder: Path, n: int = FRAMES, size: tuple[int, int] = SIZE, *,
+                      stem: str = "clip", empty: Iterable[int] = ()) -> tuple[Path, Path]:
+    """``folder/<stem>.mp4`` of :func:`numbered_frames` and ``folder/masks/<stem>_NNNN.png``
+    with frame i's square (an empty mask for the frames in ``empty``)."""
+    from PIL import Image
+
+    video = write_clip(folder / f"{stem}.mp4", numbered_frames(n, size))
+    masks = folder / "masks"
+    masks.mkdir()
+    empty = set(empty)
+    for i in range(n):
+        labels = square_labels(i, size)
+        Image.fromarray(labels * (i not in empty)).save(masks / f"{stem}_{i:04d}.png")
+    return video, masks

@@ -18,7 +18,7 @@ from viewer.core.formats.common import image_size_of
 from viewer.core.formats.registry import FORMATS, find_reader, get_format, list_items, read_mask
 from viewer.core.metadata import segment_records
 from viewer.core.segmentation import Segmentation
-from viewer.core.video.base import VIDEO_EXTENSIONS
+from viewer.core.video.base import is_video
 
 EXIT_BAD_INPUT = 2
 
@@ -33,7 +33,7 @@ def info_main(argv: Sequence[str]) -> int:
     parser.add_argument("--image", type=Path, help="the photo, to check sizes and upscale small masks")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
-    if args.format_name is None and args.path.suffix.lower() in VIDEO_EXTENSIONS:
+    if args.format_name is None and is_video(args.path):
         return _video_info(args.path, as_json=args.json)
     try:
         spec = get_format(args.format_name) if args.format_name else find_reader(args.path)

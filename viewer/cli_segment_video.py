@@ -24,15 +24,10 @@ from viewer.cli_progress import drain_with_bar
 from viewer.cli_segment import EXIT_BAD_INPUT
 from viewer.core.errors import ViewerError
 from viewer.core.inference.runner import ModelRunner
-from viewer.core.video.base import VIDEO_EXTENSIONS
+from viewer.core.video.base import is_video
 from viewer.core.video.readers import open_video
 from viewer.core.video.segment_video import segment_video
 from viewer.core.video.sequence_export import SequenceResult
-
-
-def is_video(path: Path) -> bool:
-    """True for a path with a video suffix (a file to segment frame by frame)."""
-    return path.suffix.lower() in VIDEO_EXTENSIONS
 
 
 def wants_video(args: argparse.Namespace) -> bool:

@@ -4,7 +4,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -14,9 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from video_clips import (  # noqa: E402
     FRAMES,
     frame_number,
-    numbered_frames,
-    square_labels,
-    write_clip,
+    write_masked_clip,
 )
 
 pytestmark = pytest.mark.gui
@@ -24,13 +21,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    write_clip(folder / "clip.mp4", numbered_frames())
-    masks = folder / "masks"
-    masks.mkdir()
-    for i in range(FRAMES):
-        Image.fromarray(square_labels(i)).save(masks / f"clip_{i:04d}.png")
-    return folder / "clip.mp4", masks
+    return write_masked_clip(tmp_path_factory.mktemp("demo"))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from viewer.gui.main_window import MainWindow
 from viewer.gui.video_worker import _for_view
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from video_clips import frame_number, numbered_frames, square_labels, write_clip  # noqa: E402
+from video_clips import frame_number, write_masked_clip  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -61,19 +61,13 @@ def test_the_canvas_paints_a_view_copy_like_the_full_frame(qtbot):
 def test_a_big_video_in_a_small_view_plays_from_copies_and_settles_at_full_size(qtbot,
                                                                                 tmp_path):
     size = (640, 480)
-    write_clip(tmp_path / "big.mp4", numbered_frames(12, size))
-    masks = tmp_path / "masks"
-    masks.mkdir()
-    from PIL import Image
-
-    for i in range(12):
-        Image.fromarray(square_labels(i, size)).save(masks / f"big_{i:03d}.png")
+    video, masks = write_masked_clip(tmp_path, 12, size, stem="big")
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(900, 700)
     win.show()
     qtbot.waitExposed(win)
-    win.open_path(tmp_path / "big.mp4", masks)
+    win.open_path(video, masks)
     qtbot.waitUntil(lambda: win.video.settled == 0 and not win.loading, timeout=20000)
     assert win.canvas.scale() < 0.6
     densities = []

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
 from viewer.core.video.celantur_chunks import CelanturChunks
@@ -29,9 +28,9 @@ from video_clips import (  # noqa: E402
     FRAMES,
     SQUARE_ROWS,
     frame_number,
-    numbered_frames,
     square_labels,
     write_clip,
+    write_masked_clip,
 )
 
 pytestmark = pytest.mark.gui
@@ -40,14 +39,7 @@ FLICKER = 20  # the frame whose mask is empty: a class that vanishes for one fra
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("video")
-    write_clip(folder / "clip.mp4", numbered_frames())
-    masks = folder / "masks"
-    masks.mkdir()
-    for i in range(FRAMES):
-        labels = square_labels(i) if i != FLICKER else np.zeros_like(square_labels(0))
-        Image.fromarray(labels).save(masks / f"clip_{i:04d}.png")
-    return folder / "clip.mp4", masks
+    return write_masked_clip(tmp_path_factory.mktemp("video"), empty=[FLICKER])
 
 
 @pytest.fixture

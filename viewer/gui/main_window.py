@@ -29,6 +29,7 @@ from viewer.core.render.region import render_region
 from viewer.core.segmentation import Segmentation
 from viewer.core.settings import Settings, save_settings
 from viewer.core.tasks import Loaded, drain, load_image, load_mask, scan_folder
+from viewer.core.video.base import is_video
 from viewer.gui import dialogs
 from viewer.gui.canvas import CanvasWidget
 from viewer.gui.compare_panel import ComparePanel
@@ -50,7 +51,7 @@ from viewer.gui.stats_panel import StatsPanel
 from viewer.gui.theme import apply_theme
 from viewer.gui.video_exports import VideoExports
 from viewer.gui.video_menu import build_video_menu, update_video_actions
-from viewer.gui.video_session import VideoSession, is_video
+from viewer.gui.video_session import VideoSession
 from viewer.gui.window_state import WindowState
 from viewer.gui.workers import TaskHandle, TaskProgress, run_task
 
@@ -116,7 +117,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 860)
         # Room for the Segments table's columns; a remembered layout overrides it.
         self.resizeDocks([self.segments, self.model_panel], [400, 320], Qt.Orientation.Horizontal)
-        self._update_actions()
+        self.update_actions()
 
     # -- building ------------------------------------------------------------
     def _build_docks(self) -> None:
@@ -211,7 +212,7 @@ class MainWindow(QMainWindow):
             self.video.close()
             self.stream.close()
             self.items = ItemList(folder, items)
-            self._remember(folder)
+            self.remember_path(folder)
             self.reviews.open_for(folder)
             if not items:
                 self._clear()
@@ -219,7 +220,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"No images in {folder}", 10000)
             else:
                 self.go_to_item(0)
-            self._update_actions()
+            self.update_actions()
 
         return self._start(scan_folder(folder), f"Scanning {folder.name}", done,
                            lambda exc: self._show_error("Cannot open folder", exc))
@@ -265,7 +266,7 @@ class MainWindow(QMainWindow):
         item = self.items.go_to(index)
         # The indicator moves at once, so holding the key skims through quickly.
         self.navigation.show_position(self.items, mask_index or 0)
-        self._update_actions()
+        self.update_actions()
         if mask_index is None and item.image in self.models.results:
             return self._load(item.image, None, mask_required=False,
                               prediction=self.models.results[item.image])
@@ -333,7 +334,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_image(loaded.image)  # same size: the view stays
         self.set_segmentation(loaded.segmentation)
         if self.items is None:
-            self._remember(loaded.image_path)
+            self.remember_path(loaded.image_path)
             self.reviews.open_for(loaded.image_path)
         else:
             self.reviews.refresh()
@@ -341,7 +342,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Mask not shown: {loaded.mask_error}", 15000)
         else:
             self._show_warnings(loaded.segmentation)
-        self._update_actions()
+        self.update_actions()
 
     def _clear(self) -> None:
         self.image = self.image_path = self.mask_path = None
@@ -373,7 +374,7 @@ class MainWindow(QMainWindow):
         self.render_settings = self.render_settings.with_(selected=frozenset(),
                                                           selection=Selection.NONE)
         self._rerender()
-        self._update_actions()
+        self.update_actions()
 
     def select_segments(self, ids) -> None:
         """Highlight ``ids`` on the canvas (the others dimmed, or hidden when isolating)."""
@@ -385,7 +386,7 @@ class MainWindow(QMainWindow):
         self.render_settings = self.render_settings.with_(selected=ids, selection=selection)
         self.palette_panel.set_selected_ids(ids)
         self._rerender()
-        self._update_actions()
+        self.update_actions()
 
     def set_isolate(self, isolate: bool) -> None:
         """Show only the selected segments (True) or highlight them (False)."""
@@ -603,9 +604,6 @@ class MainWindow(QMainWindow):
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         self.open_dropped(paths)
 
-    def remember_path(self, path: Path) -> None:
-        """Add ``path`` to Open recent and remember its folder."""
-        self._remember(path)
 
     def open_dropped(self, paths: list[Path]) -> None:
         """Open what was dropped: a folder, an image (+ mask), or a mask for the open image."""
@@ -665,7 +663,8 @@ class MainWindow(QMainWindow):
             more = f" (+{len(notes) - 1} more)" if len(notes) > 1 else ""
             self.statusBar().showMessage(f"{notes[0]}{more}", 15000)
 
-    def _remember(self, path: Path) -> None:
+    def remember_path(self, path: Path) -> None:
+        """Add ``path`` to Open recent and remember its folder."""
         self.state.add_recent(path, self.settings.recent_files_max)
         self.state.set_value("last_dir", str(path if path.is_dir() else path.parent))
 
@@ -674,9 +673,6 @@ class MainWindow(QMainWindow):
 
     def update_actions(self) -> None:
         """Enable what applies to what is open."""
-        self._update_actions()
-
-    def _update_actions(self) -> None:
         has_seg = self.segmentation is not None
         self.export_action.setEnabled(has_seg or self.video.active)
         self.open_mask_action.setEnabled(self.image is not None)

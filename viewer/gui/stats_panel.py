@@ -32,6 +32,7 @@ from viewer.core.summary import (
     class_areas,
     confidence_histogram,
 )
+from viewer.core.text import count
 from viewer.gui.segment_table_model import schedule, stats_only
 
 #: Table fields whose change alters a chart; others (bbox, attributes) do not.
@@ -77,7 +78,7 @@ class StatsPanel(QDockWidget):
 
         self.summary_label = _wrapping_label()
         self.area_title = _wrapping_label("Area per class (% of image)")
-        self.area_plot = _plot_widget()
+        self.area_plot = plot_widget()
         self.area_plot.showAxis("right")
         self.area_plot.hideAxis("bottom")
         self.area_plot.getPlotItem().invertY(True)  # largest class on top
@@ -85,7 +86,7 @@ class StatsPanel(QDockWidget):
         self.area_plot.scene().sigMouseMoved.connect(self._on_area_plot_mouse_moved)
         self.more_label = _wrapping_label()
         self.confidence_title = _wrapping_label()
-        self.histogram_plot = _plot_widget()
+        self.histogram_plot = plot_widget()
         self.histogram_plot.setFixedHeight(_HISTOGRAM_PX)
         self.histogram_plot.setLabel("bottom", "confidence")
         self.histogram_plot.setXRange(0.0, 1.0, padding=0.04)  # room for the "1" tick
@@ -165,7 +166,7 @@ class StatsPanel(QDockWidget):
     def bar_tooltip(self, index: int) -> str:
         """Return the text shown when hovering bar ``index`` (0 is the top bar)."""
         row = self.shown_rows[index]
-        segments = _count(row.segments, "segment", "segments")
+        segments = count(row.segments, "segment")
         text = f"{row.name}\n{row.area:,} px ({100 * row.share:.2f} % of image), {segments}"
         if row.visible_area != row.area:
             text += f"\n{row.visible_area:,} px visible" if row.visible_area else "\nhidden"
@@ -261,8 +262,8 @@ class StatsPanel(QDockWidget):
         if seg is None:
             self.summary_label.setText("No mask loaded.")
         else:
-            classes = _count(len(self._rows), "class", "classes")
-            segments = _count(sum(r.segments for r in self._rows), "segment", "segments")
+            classes = count(len(self._rows), "class", "classes")
+            segments = count(sum(r.segments for r in self._rows), "segment")
             size = f"{seg.width}\u00a0×\u00a0{seg.height}\u00a0px"  # kept on one line
             self.summary_label.setText(f"{classes}, {segments} · {size}")
         notes = []
@@ -353,7 +354,7 @@ def follow_palette(widgets, palette: QPalette) -> None:
         plot.titleLabel.setText(plot.titleLabel.text, color=text)
 
 
-def _plot_widget() -> pg.PlotWidget:
+def plot_widget() -> pg.PlotWidget:
     """A plot that is only looked at: no pan, zoom, context menu or auto-range button.
 
     With the mouse off, the view box ignores the wheel, so it scrolls the panel.
@@ -371,10 +372,6 @@ def _wrapping_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
     return label
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 def _short(name: str) -> str:

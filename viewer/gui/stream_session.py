@@ -16,12 +16,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from viewer.core.errors import ViewerError
-from viewer.core.recolor import apply_palette
-from viewer.core.render.pipeline import render_overlay
 from viewer.core.tasks import Progress, Task
 from viewer.core.video.camera import LiveStream, open_stream, parse_source
 from viewer.gui.video_player import FpsMeter
-from viewer.gui.video_worker import ShownFrame
+from viewer.gui.video_worker import ShownFrame, colourize
 
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
@@ -125,10 +123,7 @@ class StreamSession(QObject):
         seg = runner.run(rgb, source=self.stream.name) if runner is not None else None
         layers = None
         if seg is not None:
-            palette = w.palette_panel.palette_to_apply
-            if palette is not None:
-                apply_palette(seg, palette)
-            layers = render_overlay(seg, w.render_settings, order="bgra", premultiplied=True)
+            layers = colourize(seg, w.render_settings, w.palette_panel.palette_to_apply)
         return ShownFrame(index, rgb, seg, layers, None, (time.perf_counter() - start) * 1000, rgb)
 
     def _on_ready(self, frame: ShownFrame) -> None:

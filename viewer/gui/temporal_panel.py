@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.core.text import count
 from viewer.core.video.temporal import Suspicion, TemporalStats, temporal_stats
-from viewer.gui.stats_panel import follow_palette
+from viewer.gui.stats_panel import follow_palette, plot_widget
 from viewer.gui.workers import run_task
 
 if TYPE_CHECKING:
@@ -247,9 +248,9 @@ class TemporalPanel(QDockWidget):
         # were from the legend: say so here.
         video = self.window.video
         notes = [line for line in video.store.summary() if "colour" in line] if video.active else []
-        self.status.setText(f"{_count(len(stats.frames), 'frame')} with masks, "
-                            f"{_count(shown, 'class', 'classes')}{more}; "
-                            f"{_count(len(found), 'suspicious frame')}. "
+        self.status.setText(f"{count(len(stats.frames), 'frame')} with masks, "
+                            f"{count(shown, 'class', 'classes')}{more}; "
+                            f"{count(len(found), 'suspicious frame')}. "
                             "Click a plot to go to a frame."
                             + "".join(f"\n{note}" for note in notes))
 
@@ -266,17 +267,10 @@ class TemporalPanel(QDockWidget):
 
 
 def _plot(title: str) -> pg.PlotWidget:
-    widget = pg.PlotWidget()
+    widget = plot_widget()
     plot = widget.getPlotItem()
-    plot.setMouseEnabled(x=False, y=False)
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
     plot.setTitle(title, size="9pt")
     plot.showGrid(x=True, y=True, alpha=0.2)
     # Small enough that the dock fits a laptop screen under the picture; it grows with the dock.
     widget.setMinimumHeight(90)
     return widget
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else many or one + 's'}"

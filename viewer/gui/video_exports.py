@@ -31,6 +31,7 @@ from viewer.core.formats.registry import FORMATS
 from viewer.core.palettes import Palette
 from viewer.core.recolor import apply_palette
 from viewer.core.segmentation import Segmentation
+from viewer.core.text import count
 from viewer.core.video.celantur_export import export_celantur_chunks
 from viewer.core.video.export import export_overlay_video
 from viewer.core.video.mask_source import MaskSource
@@ -202,7 +203,7 @@ class _Recoloured:
 
 def _describe(result, folder: Path) -> str:
     if isinstance(result, list):
-        return f"Wrote {len(result)} Celantur chunk{'s' if len(result) != 1 else ''} to {folder}"
+        return f"Wrote {count(len(result), 'Celantur chunk')} to {folder}"
     if hasattr(result, "mask_files"):
         lost = f"; lost: {'; '.join(result.lost)}" if result.lost else ""
         return f"Wrote {len(result.mask_files)} frame masks to {folder}{lost}"

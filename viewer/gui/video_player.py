@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -75,8 +76,9 @@ class VideoPlayer(QObject):
         self.loop = False
         self.drop_frames = True
         self.last: ShownFrame | None = None
-        self._wanted: int | None = None  # the frame asked for while not playing
-        self._expected: int | None = None  # the frame asked for last while playing
+        # The frame asked for last; None once a stop is settled. Any other frame
+        # that arrives was made for an older request (before a seek or a pause).
+        self._asked: int | None = None
         self._settle = False
         self._clock: tuple[float, int] = (0.0, 0)  # (time, index) playback started from
         self._held: ShownFrame | None = None
@@ -96,7 +98,7 @@ class VideoPlayer(QObject):
             self._start_clock(index)
             self._request(index)
             return
-        self._wanted, self._settle = index, settle
+        self._settle = settle
         self._request(index)
 
     def step(self, delta: int) -> None:
@@ -110,7 +112,6 @@ class VideoPlayer(QObject):
             return
         start = 0 if self.index >= self.frame_count - 1 else self.index + 1
         self.playing = True
-        self._wanted = None
         self._start_clock(start)
         self._request(start)
         self.playing_changed.emit(True)
@@ -125,9 +126,9 @@ class VideoPlayer(QObject):
             self._display(self._held, settled=False)
             self._held = None
         self.playing_changed.emit(False)
-        self._wanted, self._settle = self.index, True
+        self._settle = True
         if self.last is not None and self.last.index == self.index:
-            self._wanted = None
+            self._asked = None
             self.shown.emit(self.last, True)
         else:
             self._request(self.index)
@@ -164,22 +165,22 @@ class VideoPlayer(QObject):
         return start + (index - first) / self._rate()
 
     def _request(self, index: int) -> None:
-        if self.playing:
-            self._expected = index
-        self.worker.request(self.make_job(index))
+        self._asked = index
+        # Reading the next frame's mask ahead pays off when the next frame comes
+        # (playing, stepping), not for the positions of a drag.
+        job = replace(self.make_job(index), read_ahead=self.playing or self._settle)
+        self.worker.request(job)
 
     def _on_ready(self, frame: ShownFrame) -> None:
+        if frame.index != self._asked:
+            # Made for an older request: shown while playing, its successor would
+            # start a second chain of requests beside the current one.
+            return
         if not self.playing:
-            if self._wanted is None or frame.index != self._wanted:
-                return  # a frame asked for before a newer seek
             settled = self._settle and self.worker.idle
             if settled:
-                self._wanted = None
+                self._asked = None
             self._display(frame, settled=settled)
-            return
-        if frame.index != self._expected:
-            # Made for a request from before a seek or a pause: its successor
-            # would start a second chain of requests beside the current one.
             return
         delay = self._due(frame.index) - time.perf_counter()
         if delay > 0.002 and self.drop_frames:

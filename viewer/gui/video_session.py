@@ -21,7 +21,8 @@ from viewer.core.edit.ids import SegmentClass
 from viewer.core.edit.ops import relabel
 from viewer.core.errors import ViewerError
 from viewer.core.tasks import Progress, Task
-from viewer.core.video.base import VIDEO_EXTENSIONS, FrameReader
+from viewer.core.text import count
+from viewer.core.video.base import FrameReader
 from viewer.core.video.frame_store import ClassRule, FrameStore
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
@@ -34,11 +35,6 @@ from viewer.gui.video_worker import FrameJob, FrameWorker, ShownFrame
 
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
-
-
-def is_video(path: str | Path) -> bool:
-    """True for a file with a video suffix."""
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 class VideoSession(ModelOnFrames, FrameRecovery, QObject):
@@ -282,9 +278,9 @@ class VideoSession(ModelOnFrames, FrameRecovery, QObject):
     def unexported_text(self) -> str:
         """"3 edited frames and 1 whole-video relabel are", for the prompt."""
         frames, rules = len(self.store.edited_frames()), len(self.store.rules)
-        parts = [f"{frames} edited frame{'s' if frames != 1 else ''}"] if frames else []
+        parts = [count(frames, "edited frame")] if frames else []
         if rules:
-            parts.append(f"{rules} whole-video relabel{'s' if rules != 1 else ''}")
+            parts.append(count(rules, "whole-video relabel"))
         return (" and ".join(parts) or "Changes") + (" are" if frames + rules != 1 else " is")
 
     def relabel_all(self, ids: list[int], chosen: SegmentClass) -> bool:

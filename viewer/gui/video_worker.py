@@ -47,6 +47,8 @@ class FrameJob:
     runner : ModelRunner or None
         Segment frames that have no mask yet (live segmentation); the result
         is kept in the store, so the next pass over the frame is free.
+    read_ahead : bool
+        Also read the next frame's mask, on the mask thread (for playback and steps).
     view_scale : float
         Screen pixels per frame pixel. Well below 1 (a 4K frame in a 1080p
         view), the photo and the overlay are made at the view's resolution:
@@ -59,6 +61,7 @@ class FrameJob:
     palette: Palette | None = None
     runner: ModelRunner | None = None
     view_scale: float = 1.0
+    read_ahead: bool = True
 
 
 @dataclass(frozen=True)
@@ -152,7 +155,8 @@ class FrameWorker(QObject):
                     return
                 job, self._job = self._job, None
             try:
-                frame = make_frame(self.reader, self.store, job, self._mask_read(job.index))
+                frame = make_frame(self.reader, self.store, job,
+                                   self._mask_read(job.index, job.read_ahead))
             except ViewerError as exc:
                 self.failed.emit(job.index, exc)
                 continue
@@ -162,16 +166,16 @@ class FrameWorker(QObject):
             if not self._stopping:
                 self.ready.emit(frame)
 
-    def _mask_read(self, index: int) -> Future:
+    def _mask_read(self, index: int, ahead: bool) -> Future:
         """The read of frame ``index``'s mask (the one made ahead when it still holds),
-        and the read of the next frame's mask started beside it."""
+        and, when ``ahead``, the read of the next frame's mask started beside it."""
         ahead, self._ahead = self._ahead, None
         version = self.store.version
         if ahead is not None and ahead[:2] == (index, version):
             read = ahead[2]
         else:
             read = self._masks.submit(self.store.mask_for, index)
-        if index + 1 < self.reader.frame_count:
+        if ahead and index + 1 < self.reader.frame_count:
             self._ahead = (index + 1, version, self._masks.submit(self.store.mask_for, index + 1))
         return read
 
@@ -202,11 +206,20 @@ def make_frame(reader: FrameReader, store: FrameStore, job: FrameJob,
                                 f"the video {rgb.shape[1]}x{rgb.shape[0]}", reader.path)
             seg = None
         else:
-            if job.palette is not None and store.origin(job.index) != "edited":
-                apply_palette(seg, job.palette)
-            layers = render_overlay(view_seg, job.settings, order="bgra", premultiplied=True)
+            # An edited frame keeps the colours the user gave it. The view copy
+            # shares the table, so recolouring it recolours the frame's mask.
+            palette = job.palette if store.origin(job.index) != "edited" else None
+            layers = colourize(view_seg, job.settings, palette)
     return ShownFrame(job.index, rgb, seg, layers, error,
                       (time.perf_counter() - start) * 1000, view_rgb)
+
+
+def colourize(seg: Segmentation, settings: RenderSettings,
+              palette: Palette | None = None) -> OverlayLayers:
+    """The canvas's overlay of ``seg`` (BGRA, premultiplied), recoloured with ``palette`` first."""
+    if palette is not None:
+        apply_palette(seg, palette)
+    return render_overlay(seg, settings, order="bgra", premultiplied=True)
 
 
 #: Below this view scale, frames are made at the view's resolution.

@@ -22,6 +22,11 @@ from viewer.core.video.cache import DEFAULT_CACHE_MB, FrameCache
 
 #: Suffixes opened as videos (what issue 6 lists, plus .m4v); others are still tried.
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm")
+def is_video(path: str | Path) -> bool:
+    """True for a file name with a video suffix (the file is not opened)."""
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
+
+
 #: What ffmpeg itself assumes when a stream states no rate at all.
 FALLBACK_FPS = 25.0
 

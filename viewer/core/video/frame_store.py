@@ -25,6 +25,7 @@ from viewer.core.edit.ops import relabel
 from viewer.core.edit.patch import Change
 from viewer.core.segment_table import SegmentTable
 from viewer.core.segmentation import Kind, Provenance, Segmentation
+from viewer.core.text import count
 from viewer.core.video.mask_source import MaskSource
 
 
@@ -257,18 +258,14 @@ class FrameStore:
         lines = list(self.source.summary()) if self.source is not None else []
         with self._lock:
             if self._predicted:
-                lines.append(f"{_count(len(self._predicted), 'frame')} segmented by a model")
+                lines.append(f"{count(len(self._predicted), 'frame')} segmented by a model")
             if self._edited:
-                lines.append(f"{_count(len(self._edited), 'frame')} edited")
+                lines.append(f"{count(len(self._edited), 'frame')} edited")
             if self.rules:
-                lines.append(f"{_count(len(self.rules), 'whole-video relabel')}")
+                lines.append(count(len(self.rules), 'whole-video relabel'))
         return lines
 
     def close(self) -> None:
         """Close the source."""
         if self.source is not None:
             self.source.close()
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

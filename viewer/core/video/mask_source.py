@@ -15,7 +15,7 @@ from viewer.core.errors import ReadError
 from viewer.core.formats.celantur_common import METADATA
 from viewer.core.formats.registry import list_items
 from viewer.core.segmentation import Segmentation
-from viewer.core.video.base import VIDEO_EXTENSIONS
+from viewer.core.video.base import VIDEO_EXTENSIONS, is_video
 from viewer.core.video.celantur_chunks import CelanturChunks, chunk_files
 from viewer.core.video.mask_folder import MaskFolder
 from viewer.core.video.mask_video import MaskVideo
@@ -63,7 +63,7 @@ def open_mask_source(path: str | Path, *, video_size: tuple[int, int] | None = N
             return CelanturChunks(chunks, video_size=video_size, first_number=first_number)
         return MaskFolder(path, video_size=video_size, format_name=format_name,
                           pattern=pattern, first_number=first_number)
-    if path.suffix.lower() in VIDEO_EXTENSIONS:
+    if is_video(path):
         return MaskVideo(path, legend=legend, video_size=video_size, backend=backend)
     # A JSON that is not a chunk falls through; a damaged one says where it breaks.
     if path.suffix.lower() == ".json" and list_items(path, METADATA):
