@@ -7,6 +7,7 @@ imports :mod:`viewer.gui`, inside the function that needs it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -42,14 +43,63 @@ SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
 }
 
 
+#: Exit codes of the last-resort handlers in :func:`main`. 141 is what a shell reports
+#: for a program killed by SIGPIPE (128 + 13): ``segview info --json F | head -1`` then
+#: looks exactly like ``cat F | head -1`` to ``set -o pipefail`` scripts, and the rest
+#: of the output is not written (nobody reads it). 130 is 128 + SIGINT, as for Ctrl+C.
+EXIT_BROKEN_PIPE = 141
+EXIT_INTERRUPTED = 130
+EXIT_UNEXPECTED = 1
+#: Set to 1 to see the traceback of an unexpected error instead of its one-line summary.
+DEBUG_ENV = "SEGVIEW_DEBUG"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command line; return the exit code.
+
+    Bad input is each command's business (exit 2, one line naming the file).
+    What reaches here is a closed pipe, Ctrl+C, or a bug: each ends in one
+    line on stderr, never a traceback (unless ``SEGVIEW_DEBUG=1``).
+    """
+    try:
+        code = _dispatch(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # inside the try: a reader that left early breaks the pipe here
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("segview: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last resort: a bug, said in one line (C16's worker rule)
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        print(f"segview: unexpected error: {type(exc).__name__}: {exc}\n"
+              f"segview: this is a bug in segview {__version__}; please report it with the "
+              f"command line and the traceback ({DEBUG_ENV}=1 shows it)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv and argv[0] in SUBCOMMANDS:
         return SUBCOMMANDS[argv[0]](argv[1:])
     if argv and argv[0] == "gui":
         argv = argv[1:]
     return _gui(argv)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit cannot fail too.
+
+    What the Python documentation recommends for SIGPIPE ("Note on SIGPIPE"
+    in the :mod:`signal` module); without it Python prints "Exception
+    ignored ... BrokenPipeError" at exit.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to flush
+        pass
 
 
 def _gui_parser() -> argparse.ArgumentParser:

@@ -12,15 +12,18 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
+from viewer.cli_args import fraction, int_in
 from viewer.cli_progress import drain_with_bar
 from viewer.core.errors import ViewerError
-from viewer.core.render.pipeline import Mode, RenderSettings
+from viewer.core.render.pipeline import MAX_THICKNESS, Mode, RenderSettings
 from viewer.core.video.base import FrameReader
 from viewer.core.video.export import OverlayVideo, export_overlay_video
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
 
 EXIT_BAD_INPUT = 2
+#: Far beyond any real frame number, small enough that no arithmetic on it overflows.
+MAX_FRAME_NUMBER = 10**9
 
 
 def render_main(argv: Sequence[str]) -> int:
@@ -85,12 +88,12 @@ def _parser() -> argparse.ArgumentParser:
                              "e.g. ClearML mp4) or Celantur video metadata chunks")
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
                         help="video to write: .mp4, .mov, .mkv or .m4v")
-    parser.add_argument("--alpha", type=_fraction, default=0.5,
+    parser.add_argument("--alpha", type=fraction, default=0.5,
                         help="overlay opacity in 0..1 (default 0.5)")
     parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.FILLED.value,
                         help="draw segments filled, as outlines, or both (default filled)")
-    parser.add_argument("--thickness", type=_positive, default=2,
-                        help="outline width in pixels (default 2)")
+    parser.add_argument("--thickness", type=int_in(1, MAX_THICKNESS), default=2,
+                        help=f"outline width in pixels, 1..{MAX_THICKNESS} (default 2)")
     parser.add_argument("--legend", type=Path, metavar="JSON",
                         help="colour legend of a mask video (ClearML mask_labels.json or "
                              "_mask_legend.json; default: found beside the mask video)")
@@ -98,27 +101,14 @@ def _parser() -> argparse.ArgumentParser:
                                          "default: detected per file)")
     parser.add_argument("--pattern", default="*", metavar="GLOB",
                         help="which files of the mask folder to use (default all)")
-    parser.add_argument("--first-number", type=int, default=0, metavar="N",
+    parser.add_argument("--first-number", type=int_in(-MAX_FRAME_NUMBER, MAX_FRAME_NUMBER),
+                        default=0, metavar="N",
                         help="the frame number that names the video's first frame in the mask "
                              "files or chunks (default 0)")
     parser.add_argument("--no-metadata", action="store_true",
                         help="do not write <OUT stem>.segview.json")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in 0..1, got {text}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
 
 
 def _fail(exc: ViewerError) -> int:

@@ -20,6 +20,11 @@ from viewer.core.render.outline import boundary_mask
 from viewer.core.segmentation import Segmentation
 
 
+#: The widest outline band drawn (the settings' range too): the band's kernel is
+#: (2t+1)^2, so an unbounded width is an allocation of any size.
+MAX_THICKNESS = 50
+
+
 class Mode(enum.StrEnum):
     """How segments are drawn."""
 
@@ -56,8 +61,9 @@ class RenderSettings:
         object.__setattr__(self, "mode", Mode(self.mode))
         object.__setattr__(self, "selection", Selection(self.selection))
         object.__setattr__(self, "selected", frozenset(int(i) for i in self.selected))
-        if self.thickness < 1:
-            raise ValueError(f"outline thickness must be at least 1, got {self.thickness}")
+        if not 1 <= self.thickness <= MAX_THICKNESS:
+            raise ValueError(f"outline thickness must be in 1..{MAX_THICKNESS}, "
+                             f"got {self.thickness}")
 
     def with_(self, **changes) -> RenderSettings:
         """Return a copy with ``changes`` applied."""
