@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from viewer.cli_args import fraction
 from viewer.cli_progress import ProgressBar
 from viewer.core.errors import ViewerError
 from viewer.core.export import export
@@ -40,7 +41,7 @@ def segment_main(argv: Sequence[str]) -> int:
         if target.write is None:
             raise ViewerError(f"format {target.name!r} is read-only; segview formats lists "
                               "the ones that write")
-        manifest = find_model(args.model, args.models_dir)
+        manifest = find_model(args.model, args.models_dir, warn=_warn)
         runner = ModelRunner(manifest, [args.provider] if args.provider else None)
         if cli_segment_video.wants_video(args):
             return cli_segment_video.segment_video_main(args, runner, target.name)
@@ -88,7 +89,7 @@ def models_main(argv: Sequence[str]) -> int:
     else:
         print(_models_text(scan.models, scan.folders, providers))
     for problem in scan.problems:
-        print(f"segview: warning: {problem}", file=sys.stderr)
+        _warn(problem)
     return 0
 
 
@@ -144,12 +145,12 @@ def _segment_parser() -> argparse.ArgumentParser:
                         help="another folder of model manifests (repeatable)")
     parser.add_argument("--provider", help="execution provider: cpu (default), cuda, tensorrt, "
                                            "coreml, directml, when available")
-    parser.add_argument("--threshold", type=_probability,
+    parser.add_argument("--threshold", type=fraction,
                         help="foreground threshold of sigmoid models (default: the manifest's)")
     parser.add_argument("--overlay", type=Path, metavar="VIDEO",
                         help="video input: also write this H.264 video (.mp4, .mov, .mkv, "
                              ".m4v) with the masks rendered in")
-    parser.add_argument("--alpha", type=_probability, default=0.5,
+    parser.add_argument("--alpha", type=fraction, default=0.5,
                         help="opacity of the --overlay masks in 0..1 (default 0.5)")
     parser.add_argument("--sidecars", action="store_true",
                         help="video input: also a .segview.json beside every frame's mask "
@@ -220,11 +221,9 @@ def _models_text(models: Sequence[ModelManifest], folders: Sequence[Path],
     return "\n".join(lines)
 
 
-def _probability(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be in 0..1, got {text}")
-    return value
+def _warn(problem: ViewerError) -> None:
+    """A manifest that cannot be read is skipped, and said so: one line naming it."""
+    print(f"segview: warning: {problem} (skipped)", file=sys.stderr)
 
 
 def _fail(exc: ViewerError) -> int:

@@ -38,7 +38,7 @@ from viewer.core.inference.manifest import (
     ResizeMode,
     save_manifest,
 )
-from viewer.core.inference.registry import ModelDescription, relocate
+from viewer.core.inference.registry import ModelDescription, install_model
 
 NO_GATE = "(none)"
 # What a gate can be: one channel of logits (BodyPix's person mask) or of probabilities.
@@ -168,7 +168,7 @@ class ManifestDialog(QDialog):
         folder = Path(folder) if folder is not None else registry.user_models_dir()
         manifest = self.manifest()
         target = folder / f"{manifest.id}.json"
-        return save_manifest(relocate(manifest, target), target)
+        return save_manifest(install_model(manifest, target), target)
 
     def _on_save(self) -> None:
         try:

@@ -90,7 +90,7 @@ def test_voc_palette_colours_by_class(tmp_path, doc):
     (lambda d: d.update(colour="red"), "Additional properties are not allowed ('colour'"),
     (lambda d: d.update(schema="segview-palette"), "schema"),
     (lambda d: d["outputs"][0].pop("class_axis"), "outputs/0/class_axis: a logits output needs"),
-    (lambda d: d["input"].update(std=[1, 0, 1]), "input/std: must not be 0"),
+    (lambda d: d["input"].update(std=[1, 0, 1]), "input/std: must be positive"),
     (lambda d: d.update(palette=[[0, 0, 0]]), "palette: 1 colours for 3 classes"),
     (lambda d: d.update(palette="no-such-palette"), "palette: unknown palette 'no-such-palette'"),
     (lambda d: d["outputs"][0].update(role="gate"), "outputs: exactly one output"),

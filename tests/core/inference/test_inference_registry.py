@@ -16,6 +16,7 @@ from viewer.core.inference.registry import (
     find_model,
     list_models,
     model_dirs,
+    install_model,
     relocate,
     scan_models,
 )
@@ -69,14 +70,15 @@ def test_find_by_manifest_or_onnx_file(tmp_path):
     path = add_model(tmp_path / "beside", "tiny")
     assert find_model(path).path == path
     assert find_model(tmp_path / "beside" / "tiny.onnx").path == path
-    # an ONNX file named by a manifest in a model folder, not beside it
+    # an ONNX file named by a manifest in a model folder, not beside it (in a subfolder:
+    # a manifest may name only a model inside its own folder)
     folder = tmp_path / "models"
-    folder.mkdir()
+    (folder / "weights").mkdir(parents=True)
+    model = (tmp_path / "beside" / "tiny.onnx").rename(folder / "weights" / "tiny.onnx")
     doc = json.loads(path.read_text())
-    doc.update(id="elsewhere", file=str(tmp_path / "beside" / "tiny.onnx"))
+    doc.update(id="elsewhere", file="weights/tiny.onnx")
     (folder / "elsewhere.json").write_text(json.dumps(doc), encoding="utf-8")
-    (path).unlink()
-    assert find_model(tmp_path / "beside" / "tiny.onnx", [folder]).id == "elsewhere"
+    assert find_model(model, [folder]).id == "elsewhere"
 
 
 def test_find_errors(tmp_path):
@@ -149,6 +151,20 @@ def test_relocate_keeps_the_model_reachable(tmp_path):
     description = describe_onnx(identity(tmp_path / "net.onnx"))
     inside = relocate(description.manifest, tmp_path / "net.json")
     assert inside.file == "net.onnx"
-    elsewhere = relocate(description.manifest, tmp_path / "user" / "net.json")
-    assert elsewhere.file == str((tmp_path / "net.onnx").resolve())
-    assert load_manifest(save_manifest(elsewhere, elsewhere.path)).model_path.is_file()
+    below = relocate(description.manifest, tmp_path.parent / "net.json")
+    assert below.file == f"{tmp_path.name}/net.onnx"
+    with pytest.raises(ModelError, match="outside .*a manifest may only name a model in its"):
+        relocate(description.manifest, tmp_path / "user" / "net.json")
+
+
+def test_install_model_copies_a_model_from_elsewhere_beside_the_manifest(tmp_path):
+    description = describe_onnx(identity(tmp_path / "net.onnx"))
+    installed = install_model(description.manifest, tmp_path / "user" / "net.json")
+    assert installed.file == "net.onnx"
+    assert (tmp_path / "user" / "net.onnx").read_bytes() == (tmp_path / "net.onnx").read_bytes()
+    assert load_manifest(save_manifest(installed, installed.path)).model_path.is_file()
+    # a second save finds the same model there and keeps it; a different one is refused
+    assert install_model(description.manifest, tmp_path / "user" / "net.json").file == "net.onnx"
+    (tmp_path / "user" / "net.onnx").write_bytes(b"other")
+    with pytest.raises(ModelError, match="another file is already called net.onnx"):
+        install_model(description.manifest, tmp_path / "user" / "net.json")

@@ -28,6 +28,7 @@ from viewer.core.inference.registry import (
     ModelScan,
     describe_onnx,
     find_model,
+    install_model,
     list_models,
     model_dirs,
     relocate,
@@ -41,6 +42,6 @@ from viewer.core.inference.tasks import SegmentResult, segment_images
 __all__ = [
     "InputSpec", "ModelDescription", "ModelManifest", "ModelRunner", "ModelScan", "OutputSpec",
     "Prediction", "SegmentResult", "available_providers", "describe_onnx", "find_model",
-    "list_models", "load_manifest", "model_dirs", "relocate", "save_manifest", "scan_models",
-    "segment_images", "user_models_dir",
+    "install_model", "list_models", "load_manifest", "model_dirs", "relocate", "save_manifest",
+    "scan_models", "segment_images", "user_models_dir",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -28,6 +29,14 @@ from viewer.core.types import RGB
 SCHEMA_FILE = "segview-model.schema.json"
 SCHEMA_TAG = "segview-model"
 SCHEMA_VERSION = 1
+#: The largest input side a manifest may ask for: the resized photo and its float
+#: tensor are allocated from it (16384^2 x 3 float32 is 3 GiB already).
+MAX_INPUT_SIDE = 16384
+#: Output tensors of segmentation models have 2 to 5 dimensions; more is a typo.
+MAX_CLASS_AXIS = 7
+#: Integers beyond this do not survive the float conversion exactly (and a
+#: 400-digit one overflows it): no field of a manifest needs one.
+_MAX_INT = 2**53
 
 
 class Layout(enum.StrEnum):
@@ -134,7 +143,8 @@ class ModelManifest:
     ----------
     id, name : str
     file : str
-        The ONNX file, relative to the manifest's folder or absolute.
+        The ONNX file, relative to the manifest's folder (or absolute); it must
+        resolve inside that folder.
     sha256 : str
         Checked when the model is loaded.
     licence, source : str
@@ -281,7 +291,15 @@ def manifest_to_json(manifest: ModelManifest) -> dict[str, Any]:
 
 
 def first_problem(doc: Any) -> str | None:
-    """Return the first schema violation as ``field: message``, or None when valid."""
+    """Return the first schema violation as ``field: message``, or None when valid.
+
+    NaN, infinities and integers beyond 2^53 are violations too: Python's
+    JSON reader accepts ``NaN`` and every range check of the schema is false
+    for it, so ``"scale": NaN`` would pass the schema alone.
+    """
+    odd = _first_odd_number(doc, ())
+    if odd is not None:
+        return odd
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return None
@@ -320,6 +338,28 @@ def class_palette(manifest: ModelManifest) -> Palette:
 
 
 # -- helpers ---------------------------------------------------------------------
+def _first_odd_number(value: Any, where: tuple[str, ...]) -> str | None:
+    """``field: message`` for the first non-finite or huge number in a document, or None."""
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        name = "/".join(where) or "top level"
+        if isinstance(value, float) and not math.isfinite(value):
+            spelled = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+            return f"{name}: {spelled} is not a finite number"
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
+            return f"{name}: {value:.3g} is too large" if abs(value) < 10**300 else \
+                f"{name}: a {len(str(abs(value)))}-digit number is too large"
+        return None
+    for key, item in items:
+        problem = _first_odd_number(item, (*where, str(key)))
+        if problem is not None:
+            return problem
+    return None
+
+
 @cache
 def _validator():
     import jsonschema  # imported here: only loading a manifest pays for it
@@ -384,11 +424,50 @@ def _check_consistency(manifest: ModelManifest, path: str | Path | None) -> None
         if out.class_offset and out.kind is OutputKind.SIGMOID:
             raise ModelError(f"{where}/class_offset: sigmoid channels are classes 1.. already",
                              path)
-    if any(s == 0 for s in manifest.input.std):
-        raise ModelError("input/std: must not be 0", path)
+    _check_input(manifest.input, path)
+    for index, out in enumerate(manifest.outputs):
+        _check_output_numbers(out, f"outputs/{index}", len(manifest.class_names), path)
     if isinstance(manifest.palette, tuple) and len(manifest.palette) < len(manifest.class_names):
         raise ModelError(f"palette: {len(manifest.palette)} colours for "
                          f"{len(manifest.class_names)} classes", path)
     if isinstance(manifest.palette, str):
         class_palette(manifest)  # an unknown id fails here, at load
+    if path is not None:
+        _check_file_inside(manifest, Path(path))
+
+
+def _check_input(spec: InputSpec, path: str | Path | None) -> None:
+    """Values that are numbers to the schema but no sensible preprocessing."""
+    if spec.size is not None and max(spec.size) > MAX_INPUT_SIDE:
+        raise ModelError(f"input/size: {spec.size[0]}x{spec.size[1]} is larger than the "
+                         f"{MAX_INPUT_SIDE}x{MAX_INPUT_SIDE} a model input may be", path)
+    if any(s <= 0 for s in spec.std):
+        raise ModelError(f"input/std: must be positive, got {_per_channel_json(spec.std)}", path)
+    if any(m < 0 for m in spec.mean):
+        raise ModelError(f"input/mean: the mean of pixel values cannot be negative, got "
+                         f"{_per_channel_json(spec.mean)}", path)
+
+
+def _check_output_numbers(out: OutputSpec, where: str, classes: int,
+                          path: str | Path | None) -> None:
+    if out.class_axis is not None and out.class_axis > MAX_CLASS_AXIS:
+        raise ModelError(f"{where}/class_axis: {out.class_axis} is beyond the "
+                         f"{MAX_CLASS_AXIS + 1} dimensions an output may have", path)
+    if out.class_offset >= classes:
+        raise ModelError(f"{where}/class_offset: {out.class_offset} is not a class (the "
+                         f"manifest names {classes})", path)
+
+
+def _check_file_inside(manifest: ModelManifest, path: Path) -> None:
+    """The model file must resolve (symbolic links followed) inside the manifest's folder.
+
+    A manifest is a small text file that people share and drop into their
+    models folder; letting it name any file on disk would make it a way to
+    run, or probe for, files the user never chose.
+    """
+    folder = path.parent.resolve()
+    target = (path.parent / manifest.file).resolve()
+    if not target.is_relative_to(folder):
+        raise ModelError(f"file: {manifest.file!r} resolves to {target}, outside the manifest's "
+                         f"folder {folder}; put the model beside its manifest", path)
 

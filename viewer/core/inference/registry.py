@@ -18,13 +18,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+import shutil
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from viewer import _paths
 from viewer.core.errors import ModelError, ReadError
+from viewer.core.fileio import atomic_open
 from viewer.core.formats.common import load_json
 from viewer.core.inference import session as ort_session
 from viewer.core.inference.manifest import (
@@ -149,30 +151,52 @@ def list_models(extra_dirs: Iterable[str | Path] = ()) -> list[ModelManifest]:
     return list(scan_models(extra_dirs).models)
 
 
-def find_model(id_or_path: str | Path, extra_dirs: Iterable[str | Path] = ()) -> ModelManifest:
+def find_model(id_or_path: str | Path, extra_dirs: Iterable[str | Path] = (), *,
+               warn: Callable[[ModelError], None] | None = None) -> ModelManifest:
     """Return the manifest of a model given by id, manifest file or ONNX file.
 
     An ONNX file is matched to the manifest that names it, in the model
     folders or beside it (``model.json`` next to ``model.onnx``).
 
+    Parameters
+    ----------
+    id_or_path : str or Path
+    extra_dirs : iterable of str or Path
+        Folders searched first.
+    warn : callable, optional
+        Called with each manifest of the folders that could not be read (it is
+        skipped), so that one broken file is reported, never fatal.
+
     Raises
     ------
     ModelError
-        Unknown id (the known ids are listed), unreadable manifest, or an
-        ONNX file no manifest describes.
+        Unknown id (the known ids are listed, and the unreadable manifests
+        counted), unreadable manifest named, or an ONNX file no manifest
+        describes.
     """
     text = str(id_or_path)
     path = Path(text).expanduser()
     if path.suffix.lower() == ".json":
         return _load_named(path)
     if path.suffix.lower() == ".onnx":
-        return _manifest_for_onnx(path, extra_dirs)
-    scan = scan_models(extra_dirs)
+        return _manifest_for_onnx(path, extra_dirs, warn)
+    scan = _scan_warning(extra_dirs, warn)
     for manifest in scan.models:
         if manifest.id == text:
             return manifest
     known = ", ".join(m.id for m in scan.models) or "none"
-    raise ModelError(f"no model {text!r}; known models: {known} (segview models lists them)")
+    skipped = (f"; {len(scan.problems)} manifest(s) could not be read: "
+               f"{'; '.join(map(str, scan.problems))}" if scan.problems else "")
+    raise ModelError(f"no model {text!r}; known models: {known} (segview models lists them)"
+                     f"{skipped}")
+
+
+def _scan_warning(extra_dirs: Iterable[str | Path],
+                  warn: Callable[[ModelError], None] | None) -> ModelScan:
+    scan = scan_models(extra_dirs)
+    for problem in scan.problems if warn is not None else ():
+        warn(problem)
+    return scan
 
 
 # -- integrity -----------------------------------------------------------------------------
@@ -217,7 +241,9 @@ def describe_onnx(path: str | Path) -> ModelDescription:
     Raises
     ------
     ModelError
-        When the file is missing or onnxruntime cannot load it.
+        When the file is missing or onnxruntime cannot load it, or the graph
+        cannot be a segmentation model SegView runs (no 4-dimensional image
+        input, no output with a height and a width).
     """
     path = Path(path)
     session = ort_session.open_session(path, [ort_session.CPU])
@@ -225,9 +251,10 @@ def describe_onnx(path: str | Path) -> ModelDescription:
     outputs = tuple(ort_session.outputs_of(session))
     if not inputs or not outputs:
         raise ModelError("the graph has no inputs or no outputs", path)
+    _check_describable(inputs[0], outputs, path)
     notes: list[str] = []
     spec = _guess_input(inputs[0], notes)
-    output = _guess_output(outputs, spec.layout, notes)
+    output = _guess_output(_image_outputs(outputs), spec.layout, notes)
     manifest = ModelManifest(
         id=_slug(path.stem), name=path.stem, file=path.name, sha256=file_sha256(path),
         licence="unknown", source=f"described from {path.name}", input=spec,
@@ -239,16 +266,48 @@ def describe_onnx(path: str | Path) -> ModelDescription:
 def relocate(manifest: ModelManifest, json_path: str | Path) -> ModelManifest:
     """Return ``manifest`` to be saved as ``json_path``, its ``file`` still pointing at the model.
 
-    ``file`` becomes relative when the model is in the same folder or below,
-    absolute otherwise.
+    ``file`` becomes relative to the new folder.
+
+    Raises
+    ------
+    ModelError
+        When the model is not in that folder or below it (a manifest may only
+        name a model inside its own folder): :func:`install_model` copies it.
     """
     json_path = Path(json_path)
     model = manifest.model_path.resolve()
     try:
         file = model.relative_to(json_path.parent.resolve()).as_posix()
     except ValueError:
-        file = str(model)
+        raise ModelError(f"the model {model} is outside {json_path.parent}, and a manifest may "
+                         "only name a model in its own folder", json_path) from None
     return replace(manifest, file=file, path=json_path)
+
+
+def install_model(manifest: ModelManifest, json_path: str | Path) -> ModelManifest:
+    """Like :func:`relocate`, copying the model beside ``json_path`` when it is elsewhere.
+
+    Raises
+    ------
+    ModelError
+        A different file already has the model's name there, or the copy fails.
+    """
+    json_path = Path(json_path)
+    model = manifest.model_path
+    folder = json_path.parent
+    if model.resolve().is_relative_to(folder.resolve()):
+        return relocate(manifest, json_path)
+    target = folder / model.name
+    if target.exists() and not (target.is_file() and file_sha256(target) == manifest.sha256):
+        raise ModelError(f"another file is already called {model.name} there; rename the model",
+                         target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_open(target, "wb") as out, open(model, "rb") as source:
+            shutil.copyfileobj(source, out)
+    except OSError as exc:
+        raise ModelError(f"cannot copy the model here: {exc.strerror or exc}", target) from None
+    return relocate(replace(manifest, file=str(target.resolve()), path=None), json_path)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -257,6 +316,11 @@ def _read_if_manifest(path: Path) -> ModelManifest | None:
         data = load_json(path)
     except ReadError as exc:
         raise ModelError(exc.message, path) from None
+    except (RecursionError, ValueError) as exc:
+        # Nesting too deep or a number too long for Python's parser: a bad file like
+        # any other, which must not stop the scan of the folder (issue 16).
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+        raise ModelError(f"cannot be read as JSON: {reason}", path) from None
     if not is_manifest_document(data):
         return None
     return manifest_from_json(data, path)
@@ -269,7 +333,8 @@ def _load_named(path: Path) -> ModelManifest:
     return manifest
 
 
-def _manifest_for_onnx(path: Path, extra_dirs: Iterable[str | Path]) -> ModelManifest:
+def _manifest_for_onnx(path: Path, extra_dirs: Iterable[str | Path],
+                       warn: Callable[[ModelError], None] | None) -> ModelManifest:
     if not path.is_file():
         raise ModelError("model file not found", path)
     target = path.resolve()
@@ -278,11 +343,30 @@ def _manifest_for_onnx(path: Path, extra_dirs: Iterable[str | Path]) -> ModelMan
         manifest = _read_if_manifest(beside)
         if manifest is not None and manifest.model_path.resolve() == target:
             return manifest
-    for manifest in scan_models(extra_dirs).models:
+    for manifest in _scan_warning(extra_dirs, warn).models:
         if manifest.model_path.resolve() == target:
             return manifest
     raise ModelError("no manifest describes this model; `segview models --describe FILE` "
                      "prints a pre-filled one to check and save beside it", path)
+
+
+def _image_outputs(outputs: Sequence[ort_session.TensorInfo]) -> list[ort_session.TensorInfo]:
+    """Outputs that can hold a segmentation: a class map has (H, W) at least, scores
+    (C, H, W); an output of unknown rank may be either."""
+    return [o for o in outputs
+            if o.shape is None or len(o.shape) >= (2 if "int" in o.dtype else 3)]
+
+
+def _check_describable(first: ort_session.TensorInfo, outputs: Sequence[ort_session.TensorInfo],
+                       path: Path) -> None:
+    if first.shape is not None and len(first.shape) != 4:
+        raise ModelError(f"input {first.name!r} has shape {shape_text(first.shape)}: SegView "
+                         "feeds one image as 4 dimensions (NCHW or NHWC), so this graph is not "
+                         "a segmentation model it can run", path)
+    if not _image_outputs(outputs):
+        shapes = ", ".join(f"{o.name!r} {shape_text(o.shape)}" for o in outputs)
+        raise ModelError(f"no output can be a segmentation ({shapes}): a class map needs a "
+                         "height and a width, class scores a class axis as well", path)
 
 
 def _guess_input(info: ort_session.TensorInfo, notes: list[str]) -> InputSpec:
