@@ -57,7 +57,10 @@ def test_autosave_then_restore_gives_the_edited_frames_and_rules(tmp_path):
         assert "truck" in labels and "car" not in labels
     # A video session never shows up as an image session, nor the other way round.
     assert recovery.list_sessions(tmp_path, include_own=True) == []
-    discard_video(session)
+    # The saver's window still runs: its session is never deleted by another.
+    assert not discard_video(session) and folder.exists()
+    saver.close()  # the window went away with the work unexported
+    assert discard_video(session)
     assert not folder.exists()
 
 

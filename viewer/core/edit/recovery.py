@@ -9,9 +9,19 @@ moment beside a table from another. ``numpy.load`` and any zip tool open it.
 
 The GUI calls :meth:`Autosaver.maybe_save` from a timer every
 ``autosave_interval_s``, :meth:`Autosaver.discard` after a successful save
-or when the user closes without saving, and :func:`list_sessions` on start.
+or when the user closes without saving, and :func:`scan_sessions` on start.
 Confidence and per-class scores are not saved: edits never change them and
 the source file still has them.
+
+Each session has a lock file, ``<session id>.lock``, that its window holds
+while it runs (:mod:`viewer.core.edit.session_lock`). A session whose lock is
+held belongs to a live window: it is never listed, restored or deleted by
+another. A crashed window's lock is free; the start that offers its session
+takes the lock first (:func:`claim`), so it is offered to one window only and
+then belongs to that window. Every file is checked before use
+(:mod:`viewer.core.edit.recovery_check`); a damaged one is reported, renamed
+``<name>.damaged`` so it is reported once, and skipped. The folder is private
+(0700) and its files 0600: they hold the user's work.
 """
 
 from __future__ import annotations
@@ -30,8 +40,10 @@ from typing import Any
 import numpy as np
 
 from viewer import __version__
+from viewer.core.edit import recovery_check as check
 from viewer.core.edit.history import History
-from viewer.core.errors import ReadError
+from viewer.core.edit.session_lock import SessionLock
+from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.segment_table import Segment, SegmentTable
 from viewer.core.segmentation import FullMask, Kind, Provenance, Segmentation
@@ -40,9 +52,13 @@ RECOVERY_ENV = "SEGVIEW_RECOVERY_DIR"
 SCHEMA = "segview-recovery"
 SCHEMA_VERSION = 1
 SUFFIX = ".npz"
+LOCK_SUFFIX = ".lock"
+DAMAGED_SUFFIX = ".damaged"
 # Sessions this process wrote are not offered for recovery (it is still running).
 # A random token, not the pid: after a reboot a new process may get a crashed one's pid.
 PROCESS_TOKEN = uuid.uuid4().hex
+# session.json holds a table of segments; far beyond any real one is not ours.
+_MAX_META_BYTES = 64 << 20
 # Label maps compress to a few percent even at level 1; higher levels cost
 # several times the time for little gain.
 _COMPRESS_LEVEL = 1
@@ -56,6 +72,19 @@ def recovery_dir() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("segview", appauthor=False)) / "recovery"
+
+
+def private_dir(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) if needed and make it private (0700)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name != "nt":
+            os.chmod(folder, 0o700)  # an older version made it 0755
+    except OSError as exc:
+        raise WriteError(f"cannot create the recovery folder: {exc.strerror or exc}",
+                         folder) from None
+    return folder
 
 
 def new_session_id() -> str:
@@ -135,12 +164,16 @@ def snapshot(seg: Segmentation, session_id: str) -> Snapshot:
 def write_snapshot(snap: Snapshot, directory: str | Path | None = None) -> Path:
     """Write a snapshot atomically to ``<directory>/<session id>.npz``; return the path."""
     path = session_path(snap.session_id, directory)
+    private_dir(path.parent)
     with atomic_open(path, "wb") as handle, zipfile.ZipFile(
             handle, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as archive:
         _write_array(archive, "labels.npy", snap.labels)
         for seg_id, mask in snap.masks.items():
             _write_array(archive, f"mask_{seg_id}.npy", mask.mask)
         archive.writestr("session.json", json.dumps(snap.meta, indent=1))
+    # The folder is private already; 0600 keeps the file so if it is copied out.
+    # Later atomic writes keep the mode of the file they replace.
+    _make_private(path)
     return path
 
 
@@ -156,59 +189,149 @@ def session_path(session_id: str, directory: str | Path | None = None) -> Path:
     return Path(directory or recovery_dir()) / f"{session_id}{SUFFIX}"
 
 
-def list_sessions(directory: str | Path | None = None, *,
-                  include_own: bool = False) -> list[RecoverySession]:
-    """Return the recoverable sessions, newest first.
+def lock_path(session_id: str, directory: str | Path | None = None) -> Path:
+    """The lock file a running window holds for its session."""
+    return session_path(session_id, directory).with_suffix(LOCK_SUFFIX)
 
-    Files that cannot be read are skipped (writes are atomic, so these are
-    not autosaves). Sessions written by this process are left out unless
-    ``include_own``.
+
+@dataclass(frozen=True)
+class Scan:
+    """What :func:`scan_sessions` found.
+
+    Attributes
+    ----------
+    sessions : list of RecoverySession
+        Sessions whose window is gone, newest first.
+    damaged : list of ReadError
+        Files that could not be used, each naming its file (renamed ``.damaged``).
+    """
+
+    sessions: list[RecoverySession]
+    damaged: list[ReadError]
+
+
+def scan_sessions(directory: str | Path | None = None, *, include_own: bool = False) -> Scan:
+    """Find the recoverable sessions and the damaged recovery files.
+
+    Sessions of a running window (their lock is held) are left out, and so
+    are this process's own unless ``include_own``. A damaged file whose lock
+    is free is renamed ``<name>.damaged`` (kept, not offered or reported again).
     """
     folder = Path(directory or recovery_dir())
     if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.glob(f"*{SUFFIX}"):
+        return Scan([], [])
+    found, damaged = [], []
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
         if path.name.startswith("."):
             continue  # a temporary file of a write in progress
         try:
-            found.append(_describe(path, _read_meta(path)))
-        except ReadError:
+            session = _describe(path, _read_meta(path))
+        except ReadError as exc:
+            if _lock_free(path):
+                damaged.append(exc)
+                set_aside(path)
             continue
-    found = [s for s in found if include_own or not s.own]
-    return sorted(found, key=lambda s: s.saved_at, reverse=True)
+        if session.own:
+            if include_own:
+                found.append(session)
+        elif _lock_free(path):
+            found.append(session)
+    return Scan(sorted(found, key=lambda s: s.saved_at, reverse=True), damaged)
 
 
-def restore(session: RecoverySession | str | Path,
-            directory: str | Path | None = None) -> Segmentation:
+def list_sessions(directory: str | Path | None = None, *,
+                  include_own: bool = False) -> list[RecoverySession]:
+    """Return the recoverable sessions, newest first (see :func:`scan_sessions`)."""
+    return scan_sessions(directory, include_own=include_own).sessions
+
+
+def claim(session: RecoverySession) -> SessionLock | None:
+    """Take a listed session's lock, so no other window offers or uses it.
+
+    Returns the held lock (give it to the :class:`Autosaver` that goes on with
+    the session, or :func:`discard` with it), or None when a live window holds it.
+    """
+    lock = SessionLock(session.path.with_suffix(LOCK_SUFFIX))
+    return lock if lock.acquire() else None
+
+
+def restore(session: RecoverySession | str | Path, directory: str | Path | None = None, *,
+            image_shape: tuple[int, ...] | None = None) -> Segmentation:
     """Read a session back as the segmentation it was when autosaved.
 
     ``session`` is a :class:`RecoverySession`, a session id or a file path.
-    The result is unsaved work: mark its history dirty.
+    Every field and array is checked first; with ``image_shape`` the label
+    map must also be the size of the image it is restored onto. The result is
+    unsaved work: mark its history dirty.
+
+    Raises
+    ------
+    ReadError
+        Naming the recovery file and what is wrong with it.
     """
     path = _path_of(session, directory)
     meta = _read_meta(path)
+    shape = tuple(meta["shape"])
+    check.check_fits(shape, image_shape, path)
     try:
         with zipfile.ZipFile(path) as archive:
-            labels = _read_array(archive, "labels.npy")
-            masks = {int(i): FullMask(tuple(box), _read_array(archive, f"mask_{i}.npy"))
-                     for i, box in meta.get("masks", {}).items()}
+            labels = check.read_checked_array(archive, "labels.npy", shape, "ui", path)
+            masks = {}
+            for key, box in (meta.get("masks") or {}).items():
+                size = (box[2] - box[0], box[3] - box[1])
+                masks[int(key)] = FullMask(tuple(box), check.read_checked_array(
+                    archive, f"mask_{key}.npy", size, "bui", path).astype(bool))
         table = SegmentTable(Segment.from_dict(row) for row in meta["segments"])
-        provenance = Provenance(meta.get("source"), meta.get("format"), meta.get("details", {}))
+        provenance = Provenance(meta.get("source"), meta.get("format"), meta.get("details") or {})
         return Segmentation(labels, table, kind=Kind(meta["kind"]), provenance=provenance,
                             full_masks=masks)
-    except (OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-        raise ReadError(f"cannot restore the recovery file: {exc}", path) from None
+    except ReadError:
+        raise
+    except (ViewerError, OSError, KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
+        raise ReadError(f"cannot restore the recovery file: {_reason(exc)}", path) from None
 
 
-def discard(session: RecoverySession | str | Path, directory: str | Path | None = None) -> None:
-    """Delete a session's recovery file (after a save, or when the user declines it)."""
+def discard(session: RecoverySession | str | Path, directory: str | Path | None = None, *,
+            lock: SessionLock | None = None) -> bool:
+    """Delete a session's recovery file (declined, or restored and saved).
+
+    Only a session nobody runs is deleted: pass the lock from :func:`claim`, or
+    the file's lock must be free. Returns True when the file was deleted.
+    """
+    path = _path_of(session, directory)
+    held = lock if lock is not None and lock.held else SessionLock(path.with_suffix(LOCK_SUFFIX))
+    if not held.acquire():
+        return False  # a live window's session: never ours to delete
     with contextlib.suppress(FileNotFoundError):
-        _path_of(session, directory).unlink()
+        path.unlink()
+    held.remove()
+    return True
+
+
+def set_aside(path: str | Path, lock: SessionLock | None = None) -> Path | None:
+    """Rename an unusable recovery file ``<name>.damaged``: kept, but never offered again.
+
+    Only when nobody runs the session (pass the held lock from :func:`claim`,
+    or its lock must be free). Returns the new name, or None when not renamed.
+    """
+    path = Path(path)
+    held = lock if lock is not None and lock.held else SessionLock(path.with_suffix(LOCK_SUFFIX))
+    if not held.acquire():
+        return None
+    target = path.with_name(path.name + DAMAGED_SUFFIX)
+    try:
+        os.replace(path, target)
+    except OSError:
+        target = None
+    held.remove()
+    return target
 
 
 class Autosaver:
     """Autosaves one segmentation while its history is dirty.
+
+    The session's lock is taken at the first autosave and held until
+    :meth:`discard` or :meth:`close`, so no other window takes the session.
 
     Parameters
     ----------
@@ -219,13 +342,16 @@ class Autosaver:
         Default: a new one.
     directory : str or Path, optional
         Default: :func:`recovery_dir`.
+    lock : SessionLock, optional
+        The held lock of a restored session (from :func:`claim`), which this goes on with.
     """
 
     def __init__(self, seg: Segmentation, history: History, *, session_id: str | None = None,
-                 directory: str | Path | None = None):
+                 directory: str | Path | None = None, lock: SessionLock | None = None):
         self.seg, self.history = seg, history
         self.session_id = session_id or new_session_id()
         self.directory = directory
+        self._lock = lock or SessionLock(lock_path(self.session_id, directory))
         self._saved_version: int | None = None
 
     @property
@@ -247,16 +373,25 @@ class Autosaver:
         return self.save()
 
     def save(self) -> Path:
-        """Autosave now."""
+        """Autosave now (taking the session's lock first)."""
         version = self.history.version
+        private_dir(self.path.parent)
+        if not self._lock.acquire():
+            raise WriteError("another SegView window holds this recovery session", self.path)
         path = autosave(self.seg, self.session_id, self.directory)
         self._saved_version = version
         return path
 
     def discard(self) -> None:
-        """Delete this session's recovery file."""
-        discard(self.session_id, self.directory)
+        """Delete this session's recovery file and let its lock go."""
+        if self._lock.held or self.path.exists():
+            discard(self.session_id, self.directory, lock=self._lock)
+        self._lock.release()
         self._saved_version = None
+
+    def close(self) -> None:
+        """Stop autosaving and let the lock go, keeping the file (unsaved work to offer)."""
+        self._lock.release()
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -265,34 +400,47 @@ def _write_array(archive: zipfile.ZipFile, name: str, array: np.ndarray) -> None
         np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
 
 
-def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
-    with archive.open(name) as member:
-        return np.lib.format.read_array(member, allow_pickle=False)
-
-
 def _read_meta(path: Path) -> dict[str, Any]:
     try:
         with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read("session.json").decode("utf-8"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise ReadError(f"not a recovery file: {exc}", path) from None
+            info = archive.getinfo("session.json")
+            if info.file_size > _MAX_META_BYTES:
+                raise ReadError(f"session.json is {info.file_size:,} bytes, too large", path)
+            meta = json.loads(archive.read(info).decode("utf-8"))
+    except ReadError:
+        raise
+    except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile) as exc:
+        raise ReadError(f"not a recovery file: {_reason(exc)}", path) from None
     if not isinstance(meta, dict) or meta.get("schema") != SCHEMA:
         raise ReadError("not a SegView recovery file", path)
     if meta.get("schema_version") != SCHEMA_VERSION:
         raise ReadError(f"recovery schema version {meta.get('schema_version')!r} is not "
                         f"supported (this version reads {SCHEMA_VERSION})", path)
-    return meta
+    return check.check_meta(meta, path)
 
 
 def _describe(path: Path, meta: dict[str, Any]) -> RecoverySession:
+    return RecoverySession(meta["session_id"], path, meta.get("source"), meta.get("format"),
+                           check.saved_at(meta, path), tuple(meta["shape"]), meta["kind"],
+                           len(meta["segments"]), meta.get("process") == PROCESS_TOKEN)
+
+
+def _lock_free(path: Path) -> bool:
+    lock = SessionLock(path.with_suffix(LOCK_SUFFIX))
     try:
-        saved_at = _dt.datetime.fromisoformat(meta["saved_at"])
-        return RecoverySession(str(meta["session_id"]), path, meta.get("source"),
-                               meta.get("format"), saved_at, tuple(meta["shape"]),
-                               str(meta["kind"]), len(meta["segments"]),
-                               meta.get("process") == PROCESS_TOKEN)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ReadError(f"damaged recovery file: {exc}", path) from None
+        return lock.acquire()
+    finally:
+        lock.release()
+
+
+def _make_private(path: Path) -> None:
+    if os.name != "nt":
+        os.chmod(path, 0o600)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as words: its message, or its type when it has none."""
+    return str(exc) or type(exc).__name__
 
 
 def _path_of(session: RecoverySession | str | Path, directory: str | Path | None) -> Path:

@@ -7,6 +7,12 @@ atomically), and ``video.json``, written last and atomically, says which
 video and mask source they belong to, which frames count and the
 whole-video relabel rules. A crash while autosaving leaves the previous
 ``video.json`` naming the previous, whole, frame files.
+
+``session.lock`` in the folder is held by the window that autosaves into it
+(as for image sessions, :mod:`viewer.core.edit.session_lock`): a folder whose
+lock is held is never listed, restored or deleted by another window. Headers
+are checked field by field; a damaged folder is reported, renamed
+``<name>.damaged`` and skipped. The folder is 0700 and its files 0600.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +28,8 @@ from typing import Any
 
 from viewer import __version__
 from viewer.core.edit import recovery
-from viewer.core.errors import ReadError
+from viewer.core.edit.session_lock import SessionLock
+from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.segmentation import Segmentation
 from viewer.core.video.frame_store import ClassRule, FrameStore
@@ -30,6 +38,8 @@ SCHEMA = "segview-video-recovery"
 SCHEMA_VERSION = 1
 PREFIX = "video-"
 HEADER = "video.json"
+LOCK = "session.lock"
+_MAX_HEADER_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,13 @@ class VideoAutosaver:
         self.store, self.video, self.masks = store, Path(video), masks
         self.folder = Path(directory or recovery.recovery_dir()) / (
             PREFIX + recovery.new_session_id())
+        self._lock = SessionLock(self.folder / LOCK)
         self._saved_version: int | None = None
+
+    def adopt(self, session: VideoRecovery, lock: SessionLock) -> None:
+        """Go on autosaving into a restored session's folder, holding its claimed lock."""
+        self._lock.release()
+        self.folder, self._lock = session.path, lock
 
     def maybe_save(self) -> Path | None:
         """Autosave when the store changed since the last one; drop the folder when it is clean."""
@@ -94,7 +110,9 @@ class VideoAutosaver:
         """Write every edited frame, then the header naming them."""
         version = self.store.version
         frames = self.store.edited_frames()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        recovery.private_dir(self.folder)
+        if not self._lock.acquire():
+            raise WriteError("another SegView window holds this recovery session", self.folder)
         for index in frames:
             seg = self.store.mask_for(index)
             recovery.autosave(seg, _frame_id(index), self.folder)
@@ -108,6 +126,7 @@ class VideoAutosaver:
         }
         with atomic_open(self.folder / HEADER, "w") as handle:
             json.dump(header, handle, indent=1)
+        recovery._make_private(self.folder / HEADER)
         wanted = {f"{_frame_id(i)}{recovery.SUFFIX}" for i in frames}
         for old in self.folder.glob(f"frame_*{recovery.SUFFIX}"):
             if old.name not in wanted:
@@ -117,36 +136,103 @@ class VideoAutosaver:
 
     def discard(self) -> None:
         """Delete this session's folder (after an export, or when the user discards)."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock.held or self.folder.exists():
+            _remove(self.folder, self._lock)
         self._saved_version = None
+
+    def close(self) -> None:
+        """Stop autosaving and let the lock go, keeping the folder (unexported work to offer)."""
+        self._lock.release()
+
+
+def scan_video_sessions(directory: str | Path | None = None, *,
+                        include_own: bool = False) -> tuple[list[VideoRecovery], list[ReadError]]:
+    """The recoverable video sessions, newest first, and the damaged folders.
+
+    Folders of a running window (their lock is held) are left out, and this
+    process's own unless ``include_own``; a damaged folder nobody holds is
+    renamed ``<name>.damaged`` so it is reported once.
+    """
+    folder = Path(directory or recovery.recovery_dir())
+    if not folder.is_dir():
+        return [], []
+    found, damaged = [], []
+    for path in sorted(folder.glob(f"{PREFIX}*")):
+        if not path.is_dir() or path.name.endswith(recovery.DAMAGED_SUFFIX):
+            continue
+        try:
+            session = _describe(path)
+        except ReadError as exc:
+            if _free(path):
+                damaged.append(exc)
+                with contextlib.suppress(OSError):
+                    os.replace(path, path.with_name(path.name + recovery.DAMAGED_SUFFIX))
+            continue
+        if session.own:
+            if include_own:
+                found.append(session)
+        elif _free(path):
+            found.append(session)
+    return sorted(found, key=lambda s: s.saved_at, reverse=True), damaged
 
 
 def list_video_sessions(directory: str | Path | None = None, *,
                         include_own: bool = False) -> list[VideoRecovery]:
-    """The recoverable video sessions, newest first (unreadable folders are skipped)."""
-    folder = Path(directory or recovery.recovery_dir())
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in folder.glob(f"{PREFIX}*"):
-        try:
-            found.append(_describe(path))
-        except ReadError:
-            continue
-    found = [s for s in found if include_own or not s.own]
-    return sorted(found, key=lambda s: s.saved_at, reverse=True)
+    """The recoverable video sessions, newest first (see :func:`scan_video_sessions`)."""
+    return scan_video_sessions(directory, include_own=include_own)[0]
 
 
-def restore_video(session: VideoRecovery) -> dict[int, Segmentation]:
-    """The edited frames of a session, by frame index (apply ``session.rules`` as well)."""
-    return {index: recovery.restore(session.path / f"{_frame_id(index)}{recovery.SUFFIX}")
+def claim_video(session: VideoRecovery) -> SessionLock | None:
+    """Take a listed session's lock (None when a live window holds it)."""
+    lock = SessionLock(session.path / LOCK)
+    return lock if lock.acquire() else None
+
+
+def restore_video(session: VideoRecovery, *,
+                  frame_shape: tuple[int, ...] | None = None) -> dict[int, Segmentation]:
+    """The edited frames of a session, by frame index (apply ``session.rules`` as well).
+
+    With ``frame_shape`` every frame's label map must be the video's frame size.
+
+    Raises
+    ------
+    ReadError
+        Naming the first frame file that is damaged or the wrong size.
+    """
+    return {index: recovery.restore(session.path / f"{_frame_id(index)}{recovery.SUFFIX}",
+                                    image_shape=frame_shape)
             for index in session.frames}
 
 
-def discard_video(session: VideoRecovery) -> None:
-    """Delete a session's folder (restored into a store, or declined)."""
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(session.path)
+def discard_video(session: VideoRecovery, lock: SessionLock | None = None) -> bool:
+    """Delete a session's folder (declined, or restored and exported).
+
+    Only a folder nobody runs is deleted: pass the lock from
+    :func:`claim_video`, or the folder's lock must be free. True when deleted.
+    """
+    return _remove(session.path, lock if lock is not None and lock.held
+                   else SessionLock(session.path / LOCK))
+
+
+def _remove(folder: Path, lock: SessionLock) -> bool:
+    if not folder.exists():
+        lock.release()
+        return True
+    if not lock.acquire():
+        return False  # a live window's session
+    if os.name == "nt":
+        lock.release()  # Windows cannot delete an open file
+    shutil.rmtree(folder, ignore_errors=True)
+    lock.release()
+    return True
+
+
+def _free(folder: Path) -> bool:
+    lock = SessionLock(folder / LOCK)
+    try:
+        return lock.acquire()
+    finally:
+        lock.release()
 
 
 def _frame_id(index: int) -> str:
@@ -154,14 +240,40 @@ def _frame_id(index: int) -> str:
 
 
 def _describe(path: Path) -> VideoRecovery:
+    header_path = path / HEADER
     try:
-        header: dict[str, Any] = json.loads((path / HEADER).read_text(encoding="utf-8"))
-        if header.get("schema") != SCHEMA or header.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError("not a SegView video recovery folder")
-        return VideoRecovery(path, str(header["video"]), header.get("masks"),
-                             [int(i) for i in header["frames"]],
-                             [ClassRule(int(a), int(b), c) for a, b, c in header["rules"]],
-                             _dt.datetime.fromisoformat(header["saved_at"]),
-                             header.get("process") == recovery.PROCESS_TOKEN)
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise ReadError(f"not a video recovery folder: {exc}", path) from None
+        if header_path.stat().st_size > _MAX_HEADER_BYTES:
+            raise ReadError("video.json is too large", path)
+        header: Any = json.loads(header_path.read_text(encoding="utf-8"))
+    except ReadError:
+        raise
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ReadError(f"not a video recovery folder: {recovery._reason(exc)}", path) from None
+    if (not isinstance(header, dict) or header.get("schema") != SCHEMA
+            or header.get("schema_version") != SCHEMA_VERSION):
+        raise ReadError("not a SegView video recovery folder", path)
+    video, masks = header.get("video"), header.get("masks")
+    if not isinstance(video, str) or "\0" in video:
+        raise ReadError("'video' must be a file name", path)
+    if masks is not None and (not isinstance(masks, str) or "\0" in masks):
+        raise ReadError("'masks' must be a file or folder name", path)
+    frames = header.get("frames")
+    if not isinstance(frames, list) or not all(_whole(i) and i >= 0 for i in frames):
+        raise ReadError("'frames' must be a list of frame numbers", path)
+    try:
+        rules = [_rule(r) for r in header.get("rules")]
+    except (TypeError, ValueError, ViewerError):
+        raise ReadError("'rules' must be [from class, to class, label] triples", path) from None
+    return VideoRecovery(path, video, masks, frames, rules, recovery.check.saved_at(header, path),
+                         header.get("process") == recovery.PROCESS_TOKEN)
+
+
+def _rule(raw: Any) -> ClassRule:
+    from_class, to_class, label = raw
+    if not (_whole(from_class) and _whole(to_class)) or not isinstance(label, str | None):
+        raise ValueError("bad rule")
+    return ClassRule(from_class, to_class, label)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
