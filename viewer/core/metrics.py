@@ -55,6 +55,7 @@ import numpy as np
 from viewer.core.errors import SegmentationError, ViewerError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.segmentation import Segmentation
+from viewer.core.text import csv_cell
 
 #: A class: a class id or source value (int), or the colour of a colour mask (tuple).
 ClassKey: TypeAlias = int | tuple[int, ...]
@@ -671,7 +672,8 @@ def _csv_text(columns: Sequence[str], rows: Iterable[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Class and file names come from users' files: no formulas for a spreadsheet to run.
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 

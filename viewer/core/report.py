@@ -38,6 +38,7 @@ from viewer.core.render.colorize import colorize
 from viewer.core.render.lut import build_lut
 from viewer.core.review import ItemReview, State
 from viewer.core.segmentation import Segmentation
+from viewer.core.text import csv_cell
 
 THUMB_SIZE = 160
 THUMB_FOLDER = "thumbs"
@@ -246,7 +247,7 @@ def _csv_text(rows: Sequence[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
 
 
