@@ -29,6 +29,29 @@ def _no_waiting_prompts(monkeypatch):
     monkeypatch.setattr(dialogs, "ask_restore", lambda parent, session: False)
 
 
+@pytest.fixture(autouse=True)
+def shown_messages(monkeypatch) -> list[str]:
+    """The texts of the message boxes shown (errors, warnings), recorded instead of
+    waiting offscreen for a click; their "Details" go to ``shown_messages.details``."""
+    shown = _Shown()
+
+    def record(box):
+        shown.append(box.text())
+        shown.details.append(box.detailedText())
+        shown.formats.append(box.textFormat())
+        return 0
+
+    monkeypatch.setattr(dialogs, "run_message", record)
+    return shown
+
+
+class _Shown(list):
+    def __init__(self):
+        super().__init__()
+        self.details: list[str] = []
+        self.formats: list = []
+
+
 @pytest.fixture
 def open_window(qtbot):
     """``open_window(image, mask, size)``: a main window shown offscreen with them open."""

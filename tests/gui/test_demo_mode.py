@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 from viewer.gui.main_window import MainWindow
 
@@ -115,9 +114,8 @@ def test_a_stream_plays_and_is_segmented_live(win, qtbot, clip):
     assert all(segmented for *_, segmented in made)
 
 
-def test_a_missing_camera_gets_a_clear_message(win, qtbot, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+def test_a_missing_camera_gets_a_clear_message(win, qtbot, shown_messages):
+    shown = shown_messages
     win.stream.open("99")
     qtbot.waitUntil(lambda: bool(shown), timeout=20000)
     assert "no camera at index 99" in shown[0]

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QDialogButtonBox
 
 from viewer.core import metadata
 from viewer.core.formats.registry import read_mask
@@ -34,9 +34,8 @@ def test_export_writes_mask_metadata_and_overlay(window, tmp_path):
     assert window.last_export.folder == tmp_path
 
 
-def test_export_error_is_shown_naming_the_file(window, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+def test_export_error_is_shown_naming_the_file(window, tmp_path, shown_messages):
+    shown = shown_messages
     blocker = tmp_path / "not_a_folder"
     blocker.write_text("x")
     assert window.export_to(ExportChoice("label-npy", blocker, "m", False)) is None

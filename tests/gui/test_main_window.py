@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtWidgets import QMessageBox
 
 from viewer.core.render import Mode
 from viewer.gui.main_window import MainWindow
@@ -109,9 +108,8 @@ def test_hover_readout(window, qtbot):
     assert window.hover_label.text() == ""
 
 
-def test_mismatched_mask_is_reported_not_crashed(window, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+def test_mismatched_mask_is_reported_not_crashed(window, tmp_path, shown_messages):
+    shown = shown_messages
     small = tmp_path / "small.png"
     Image.fromarray(np.zeros((10, 12), np.uint8)).save(small)  # another aspect ratio
     assert not window.open_mask(small)

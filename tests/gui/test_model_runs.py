@@ -130,10 +130,8 @@ def test_any_onnx_file_is_described_saved_and_listed(win, qtbot, tmp_path, monke
     assert any(s.label == "person" and s.area > 0 for s in win.segmentation.table)
 
 
-def test_a_bad_onnx_file_gives_a_clear_error(win, qtbot, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr("viewer.gui.main_window.QMessageBox.critical",
-                        lambda parent, title, text: shown.append(text))
+def test_a_bad_onnx_file_gives_a_clear_error(win, qtbot, tmp_path, shown_messages):
+    shown = shown_messages
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"not a model")
     win.models.describe(bad)

@@ -106,10 +106,8 @@ def test_open_image_finds_its_mask_by_name(win, qtbot):
     assert win.items is None and not win.navigation.isVisible()
 
 
-def test_missing_image_gives_a_dialog_naming_it(win, qtbot, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr("viewer.gui.main_window.QMessageBox.critical",
-                        lambda parent, title, text: shown.append(text))
+def test_missing_image_gives_a_dialog_naming_it(win, qtbot, tmp_path, shown_messages):
+    shown = shown_messages
     win.open_path(tmp_path / "nope.png")
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert "nope.png" in shown[0]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from viewer.core.video.celantur_chunks import CelanturChunks
 from viewer.core.video.mask_folder import MaskFolder
@@ -319,9 +318,8 @@ def test_live_segmentation_segments_frames_as_they_are_shown(qtbot, clip):
     window.video.close()
 
 
-def test_a_broken_video_is_reported_by_name(qtbot, tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+def test_a_broken_video_is_reported_by_name(qtbot, tmp_path, shown_messages):
+    shown = shown_messages
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video at all" * 100)
     window = MainWindow()

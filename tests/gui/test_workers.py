@@ -41,14 +41,17 @@ def test_result_comes_back_from_another_thread(qtbot):
 
 @pytest.mark.parametrize("exc, expected", [
     (ReadError("truncated", "x.png"), "x.png: truncated"),
-    (ValueError("boom"), "Counting failed: ValueError: boom"),
-    (RuntimeError("odd"), "RuntimeError: odd"),
+    (ValueError("boom"), "Counting failed: something went wrong that SegView did not expect."),
+    (RuntimeError("odd"), "Counting failed: something went wrong that SegView did not expect."),
+    (ValueError("embedded null byte"), "Counting failed: the file name contains a NUL byte"),
 ])
 def test_errors_arrive_as_viewer_errors(qtbot, exc, expected, capsys):
     handle, out = _run(qtbot, _counting(1, fail=exc))
     qtbot.waitUntil(lambda: handle.finished, timeout=5000)
     assert len(out["error"]) == 1 and isinstance(out["error"][0], ViewerError)
-    assert expected in str(out["error"][0])
+    assert str(out["error"][0]) == expected
+    if not isinstance(exc, ViewerError):  # the exception itself goes to "Details"
+        assert f"{type(exc).__name__}: {exc}" in out["error"][0].details
     assert not out["done"]
 
 

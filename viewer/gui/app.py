@@ -18,7 +18,7 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
 
     Returns the exit code.
     """
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QApplication
 
     from viewer.gui.main_window import MainWindow
 
@@ -51,7 +51,7 @@ def run(path: str | None = None, mask: str | None = None, screenshot: str | None
                       min(window.height(), int(screen.height() * 0.95)))
     window.show()
     if problem is not None:
-        QMessageBox.warning(window, "Settings ignored", f"{problem}\n\nUsing the defaults.")
+        window.show_message("Settings ignored", f"{problem}\n\nUsing the defaults.")
     # Edits autosaved by a run that crashed come first; a screenshot run never asks.
     if stream is not None:
         window.stream.open(stream)

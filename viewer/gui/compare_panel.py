@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.core.metrics import Scores, class_text
+from viewer.gui.richtext import plain
 
 MODES = {"off": "Off", "diff": "Diff overlay", "split": "Split slider", "side": "Side by side"}
 SCOPES = {"item": "This image", "folder": "Folder: masks vs model results",
@@ -63,7 +64,7 @@ class ComparePanel(QDockWidget):
         self.setObjectName("compare_panel")
         self.load_button = QPushButton("Second mask (B)…")
         self.load_button.clicked.connect(self.load_requested.emit)
-        self.source_label = QLabel("A: the mask shown. B: none yet.")
+        self.source_label = plain(QLabel("A: the mask shown. B: none yet."))
         self.source_label.setWordWrap(True)
         self.mode_combo = QComboBox()
         for key, title in MODES.items():
@@ -83,7 +84,7 @@ class ComparePanel(QDockWidget):
             self.scope_combo.addItem(title, key)
         self.scope_combo.currentIndexChanged.connect(
             lambda i: self.scope_changed.emit(self.scope_combo.itemData(i)))
-        self.summary_label = QLabel()
+        self.summary_label = plain(QLabel())
         self.summary_label.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)

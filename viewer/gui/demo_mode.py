@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QToolBar
 
 from viewer.gui.menus import action
+from viewer.gui.richtext import plain
 
 if TYPE_CHECKING:
     from viewer.gui.main_window import MainWindow
@@ -32,7 +33,7 @@ class DemoMode(QObject):
         self._layout = None
         self._was_maximized = False
         self._was_live = False
-        self.label = QLabel(window.canvas)
+        self.label = plain(QLabel(window.canvas))
         self.label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.label.setStyleSheet("QLabel { background: rgba(0, 0, 0, 160); color: white; "
                                  "padding: 6px 10px; border-radius: 4px; font-size: 13pt; }")

@@ -6,16 +6,21 @@ driving a native dialog.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
+from viewer.core.error_text import describe
+from viewer.core.errors import ViewerError
 from viewer.core.formats.registry import FORMATS
 from viewer.core.images import IMAGE_EXTENSIONS
 from viewer.core.pairing import is_mask_name
 from viewer.core.segmentation import Segmentation
 from viewer.gui.export_dialog import ExportChoice, ExportDialog
+from viewer.gui.richtext import tip
 
 IMAGE_FILTER = ("Images (" + " ".join(f"*{ext}" for ext in sorted(IMAGE_EXTENSIONS)) + ")"
                 ";;All files (*)")
@@ -96,14 +101,74 @@ def ask_export_instead(parent: QWidget, problems: list[str]) -> bool:
 
 
 def ask_restore(parent: QWidget, session) -> bool:
-    """Offer to restore edits autosaved before a crash."""
+    """Offer to restore edits autosaved by a window that crashed."""
+    return restore_box(parent, session).exec() == QMessageBox.StandardButton.Yes
+
+
+def restore_box(parent: QWidget | None, session) -> QMessageBox:
+    """The question :func:`ask_restore` asks (the file name shown as written)."""
     source = session.source or "a mask"
-    answer = QMessageBox.question(
-        parent, "Restore unsaved edits?",
-        f"SegView closed with unsaved edits to {source} "
-        f"(autosaved {session.saved_at:%Y-%m-%d %H:%M} UTC). Restore them?\n\n"
-        "No deletes the autosaved copy.")
-    return answer == QMessageBox.StandardButton.Yes
+    return plain_box(QMessageBox.Icon.Question, "Restore unsaved edits?",
+                     f"SegView closed with unsaved edits to {source} "
+                     f"(autosaved {session.saved_at:%Y-%m-%d %H:%M} UTC). Restore them?\n\n"
+                     "No deletes the autosaved copy.", parent,
+                     QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+
+
+def tell_skipped_recovery(parent: QWidget, lines: list[str]) -> None:
+    """Say which recovery files were damaged and skipped (does not wait for an answer)."""
+    # One text: the informative label of a message box may take markup.
+    box = plain_box(QMessageBox.Icon.Warning, "Recovery files skipped",
+                    "These autosaved files could not be used and were skipped:\n\n"
+                    + "\n".join(lines), parent)
+    box.setModal(False)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.show()
+
+
+def show_error(parent: QWidget, title: str, error: BaseException, *,
+               note: str | None = None) -> QMessageBox:
+    """Show an error in a user's words, naming the file; technical text under "Details".
+
+    A :class:`ViewerError` already says what is wrong with which file. Other
+    exceptions are bugs or surprises: a short sentence, with the exception and
+    its traceback in the expandable Details section.
+    """
+    text, details = error_message(title, error)
+    box = plain_box(QMessageBox.Icon.Critical, title, f"{text}\n\n{note}" if note else text,
+                    parent)
+    if details:
+        box.setDetailedText(details)
+    run_message(box)
+    return box
+
+
+def error_message(title: str, error: BaseException) -> tuple[str, str | None]:
+    """The one-line text of an error dialog, and its technical details (or None)."""
+    details = getattr(error, "details", None)
+    if isinstance(error, ViewerError):
+        return str(error), details
+    words = describe(error)
+    trace = "".join(traceback.format_exception(error)).strip()
+    if words is not None:
+        where = getattr(error, "filename", None)
+        return (f"{title}: {where}: {words}" if where else f"{title}: {words}"), trace
+    return (f"{title}: something went wrong that SegView did not expect. "
+            "The details below help to report it."), trace
+
+
+def plain_box(icon: QMessageBox.Icon, title: str, text: str, parent: QWidget | None,
+              buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok
+              ) -> QMessageBox:
+    """A message box that shows ``text`` as written: file names like ``<b>.png`` are not markup."""
+    box = QMessageBox(icon, title, text, buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    return box
+
+
+def run_message(box: QMessageBox) -> int:
+    """Show a modal message box (tests replace this to record it instead of waiting)."""
+    return box.exec()
 
 
 def run_dialog(dialog: QDialog) -> bool:
@@ -118,7 +183,7 @@ def fill_recent_menu(menu: QMenu, paths: list[Path], open_path: Callable[[Path],
     for number, path in enumerate(paths, 1):
         label = f"&{number} {path.name or path}" if number < 10 else f"{path.name or path}"
         action = menu.addAction(label + ("/" if path.is_dir() else ""))
-        action.setToolTip(str(path))
+        action.setToolTip(tip(str(path)))
         action.setStatusTip(str(path))
         action.setEnabled(path.exists())
         action.triggered.connect(lambda _=False, p=path: open_path(p))

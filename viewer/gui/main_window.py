@@ -643,15 +643,15 @@ class MainWindow(QMainWindow):
 
     def show_message(self, title: str, text: str) -> None:
         """A warning the user should read (not an error that stopped something)."""
-        QMessageBox.warning(self, title, text)
+        dialogs.run_message(dialogs.plain_box(QMessageBox.Icon.Warning, title, text, self))
 
     def show_error(self, title: str, error: ViewerError) -> None:
         """An error dialog naming the file and the problem."""
         self._show_error(title, error)
 
     def _show_error(self, title: str, error: ViewerError) -> None:
-        self.statusBar().showMessage(str(error), 10000)
-        QMessageBox.critical(self, title, str(error))
+        self.statusBar().showMessage(dialogs.error_message(title, error)[0], 10000)
+        dialogs.show_error(self, title, error)
 
     def image_size(self) -> tuple[int, int] | None:
         return None if self.image is None else (self.image.shape[1], self.image.shape[0])

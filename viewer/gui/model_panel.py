@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from viewer.core.inference.manifest import ModelManifest
 from viewer.core.inference.registry import scan_models
 from viewer.core.inference.session import available_providers
+from viewer.gui.richtext import plain, tip
 
 
 class ModelPanel(QDockWidget):
@@ -68,7 +69,7 @@ class ModelPanel(QDockWidget):
         self.describe_button.setToolTip("Describe any ONNX segmentation model and keep it "
                                         "in your models folder")
         self.describe_button.clicked.connect(self.describe_requested.emit)
-        self.info_label = QLabel()
+        self.info_label = plain(QLabel())
         self.info_label.setWordWrap(True)
         self.heatmap_check = QCheckBox("Confidence heatmap")
         self.heatmap_check.toggled.connect(self.heatmap_toggled.emit)
@@ -122,7 +123,7 @@ class ModelPanel(QDockWidget):
         for manifest in self.models:
             self.model_combo.addItem(manifest.name, manifest.id)
             self.model_combo.setItemData(self.model_combo.count() - 1,
-                                         _describe(manifest), Qt.ItemDataRole.ToolTipRole)
+                                         tip(_describe(manifest)), Qt.ItemDataRole.ToolTipRole)
         index = self.model_combo.findData(current)
         self.model_combo.setCurrentIndex(max(index, 0))
         problems = "; ".join(str(p) for p in scan.problems)

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QToolBar, QWidget
 
 from viewer.core.browse import ItemList
+from viewer.gui.richtext import plain, tip
 
 
 class NavigationBar(QToolBar):
@@ -26,12 +27,12 @@ class NavigationBar(QToolBar):
         super().__init__("Folder", parent)
         self.setObjectName("navigation_toolbar")
         self.addAction(previous)
-        self.position_label = QLabel(" 0 / 0 ", self)
+        self.position_label = plain(QLabel(" 0 / 0 ", self))
         self.position_label.setToolTip("Position in the opened folder")
         self.addWidget(self.position_label)
         self.addAction(following)
         self.addSeparator()
-        self.name_label = QLabel("", self)
+        self.name_label = plain(QLabel("", self))
         self.name_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.addWidget(self.name_label)
         self.addWidget(QLabel(" Mask ", self))
@@ -53,7 +54,7 @@ class NavigationBar(QToolBar):
         item = items.current
         self.position_label.setText(f" {items.position_text()} ")
         self.name_label.setText(f" {item.name}")
-        self.name_label.setToolTip(str(item.image))
+        self.name_label.setToolTip(tip(str(item.image)))
         if not item.masks:
             self.mask_combo.addItem("(no mask found)")
         for mask in item.masks:

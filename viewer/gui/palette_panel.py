@@ -56,6 +56,7 @@ from viewer.core.recolor import (
     segment_key,
 )
 from viewer.core.segmentation import Segmentation
+from viewer.gui.richtext import plain, tip
 
 JSON_FILTER = "Palettes (*.json);;All files (*)"
 #: The list entry that keeps (or brings back) the colours the mask came with.
@@ -173,7 +174,7 @@ class PaletteStrip(QWidget):
             else:
                 r, g, b = entry.color
                 name = f" {entry.name}" if entry.name else ""
-                QToolTip.showText(event.globalPos(), f"{entry.id}{name}  #{r:02X}{g:02X}{b:02X}",
+                QToolTip.showText(event.globalPos(), tip(f"{entry.id}{name}  #{r:02X}{g:02X}{b:02X}"),
                                   self)
             return True
         return super().event(event)
@@ -226,7 +227,7 @@ class PalettePanel(QDockWidget):
         self.strip = PaletteStrip()
         self.info = QLabel()
         self.info.setWordWrap(True)
-        self.selection_label = QLabel()
+        self.selection_label = plain(QLabel())
         self.selection_label.setWordWrap(True)
         self.change_button = QPushButton("Change colour…")
         self.change_button.clicked.connect(self._on_change_button_clicked)
@@ -433,7 +434,7 @@ class PalettePanel(QDockWidget):
         palette = self.current_palette
         self.strip.set_palette(palette)
         self.strip.setToolTip(_tooltip(palette))
-        self.combo.setToolTip(display_name(palette))
+        self.combo.setToolTip(tip(display_name(palette)))
         facts = [f"{len(palette.entries)} colours"]
         if palette.colorblind_safe:
             facts.append("colour-blind safe")

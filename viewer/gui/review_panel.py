@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.core.review import ItemReview, ReviewProgress, State
+from viewer.gui.richtext import escape, tip
 
 STATE_COLORS = {State.UNREVIEWED: "#888888", State.ACCEPTED: "#009E73",
                 State.REJECTED: "#D55E00", State.FLAGGED: "#E69F00"}  # Okabe–Ito
@@ -125,11 +126,12 @@ class ReviewPanel(QDockWidget):
             return
         color = STATE_COLORS[item.state]
         who = f" by {item.author}" if item.author and item.state != State.UNREVIEWED else ""
-        self.state_label.setText(f"<b>{key}</b><br><span style='color:{color}'>●</span> "
-                                 f"{item.state.value.capitalize()}{who}")
+        # The key is a file name and the author a user's: escaped, never markup.
+        self.state_label.setText(f"<b>{escape(key)}</b><br><span style='color:{color}'>●</span> "
+                                 f"{escape(item.state.value.capitalize())}{escape(who)}")
         flagged = [f"{seg_id} ({r.label or 'segment'}): {r.state.value}"
                    for seg_id, r in sorted(item.segments.items())]
-        self.state_label.setToolTip("Segments: " + "; ".join(flagged) if flagged else "")
+        self.state_label.setToolTip(tip("Segments: " + "; ".join(flagged)) if flagged else "")
         self.comments.clear()
         for comment in item.visible_comments:
             where = f" @ ({comment.point[1]}, {comment.point[0]})" if comment.point else ""

@@ -34,6 +34,7 @@ from viewer.core.summary import (
 )
 from viewer.core.text import count
 from viewer.gui.segment_table_model import schedule, stats_only
+from viewer.gui.richtext import plain, tip
 
 #: Table fields whose change alters a chart; others (bbox, attributes) do not.
 _CHART_FIELDS = frozenset({"label", "class_id", "color", "visible", "score", "area", "void"})
@@ -76,7 +77,7 @@ class StatsPanel(QDockWidget):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._redraw)
 
-        self.summary_label = _wrapping_label()
+        self.summary_label = plain(_wrapping_label())
         self.area_title = _wrapping_label("Area per class (% of image)")
         self.area_plot = plot_widget()
         self.area_plot.showAxis("right")
@@ -229,7 +230,7 @@ class StatsPanel(QDockWidget):
         point = self.area_plot.getPlotItem().vb.mapSceneToView(scene_pos)
         index = round(point.y())
         if 0 <= index < len(self.shown_rows) and abs(point.y() - index) < 0.4:
-            QToolTip.showText(QCursor.pos(), self.bar_tooltip(index), self.area_plot)
+            QToolTip.showText(QCursor.pos(), tip(self.bar_tooltip(index)), self.area_plot)
         else:
             QToolTip.hideText()
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from viewer.core.text import count
 from viewer.core.video.temporal import Suspicion, TemporalStats, temporal_stats
+from viewer.gui.richtext import plain
 from viewer.gui.stats_panel import follow_palette, plot_widget
 from viewer.gui.workers import run_task
 
@@ -74,7 +75,7 @@ class TemporalPanel(QDockWidget):
         plots.addWidget(self.iou_plot, 2)
         column.addLayout(plots, 1)
         column.addLayout(self._controls(body))
-        self.status = QLabel("Open a video with masks, then Compute.", body)
+        self.status = plain(QLabel("Open a video with masks, then Compute.", body))
         self.status.setWordWrap(True)
         column.addWidget(self.status)
         self.setWidget(body)

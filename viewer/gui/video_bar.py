@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar, QWidget
 
+from viewer.gui.richtext import plain
 from viewer.gui.video_player import SPEEDS
 
 
@@ -45,7 +46,7 @@ class VideoBar(QToolBar):
         self.slider.setToolTip("Drag to scrub; click to jump")
         self.slider.setPageStep(10)
         self.addWidget(self.slider)
-        self.position = QLabel(self)
+        self.position = plain(QLabel(self))
         self.position.setToolTip("Frame (counted from 0) and time")
         self.addWidget(self.position)
         self.addSeparator()
@@ -55,7 +56,7 @@ class VideoBar(QToolBar):
             self.speed_combo.addItem(f"{speed:g}x", speed)
         self.speed_combo.setCurrentIndex(SPEEDS.index(1.0))
         self.addWidget(self.speed_combo)
-        self.source_label = QLabel(self)
+        self.source_label = plain(QLabel(self))
         self.addWidget(self.source_label)
         self._frames, self._fps = 1, 25.0
         self.slider.sliderMoved.connect(self.scrubbed)

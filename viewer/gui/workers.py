@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 from superqt.utils import GeneratorWorker
 
+from viewer.core.error_text import describe
 from viewer.core.errors import ViewerError
 from viewer.core.tasks import Progress, Task
 
@@ -68,10 +69,12 @@ class TaskHandle(QObject):
     def _errored(self, exc: object) -> None:
         if self.cancelled:
             return
+        if isinstance(exc, _Carried):
+            exc = exc.original
         if not isinstance(exc, ViewerError):
             # A bug, not bad input: keep the traceback for a report, show one line.
             traceback.print_exception(exc, file=sys.stderr)
-            exc = ViewerError(f"{self.title} failed: {type(exc).__name__}: {exc}")
+            exc = UnexpectedError.wrap(self.title, exc)
         self._on_error(exc)
 
     @Slot()
@@ -80,6 +83,29 @@ class TaskHandle(QObject):
         if self.cancelled and self._on_cancel is not None:
             self._on_cancel()
         self.ended.emit()
+
+
+class UnexpectedError(ViewerError):
+    """An exception that is not a :class:`ViewerError`, as the GUI shows it.
+
+    ``message`` says what failed in a user's words; ``details`` holds the
+    exception and traceback for the dialog's "Details" section.
+    """
+
+    def __init__(self, message: str, details: str):
+        super().__init__(message)
+        self.details = details
+
+    @classmethod
+    def wrap(cls, title: str, exc: BaseException) -> UnexpectedError:
+        """Wrap ``exc``, raised while doing ``title``."""
+        words = describe(exc)
+        where = getattr(exc, "filename", None)
+        if words is None:
+            text = f"{title} failed: something went wrong that SegView did not expect."
+        else:
+            text = f"{title} failed: {f'{where}: ' if where else ''}{words}"
+        return cls(text, "".join(traceback.format_exception(exc)).strip())
 
 
 def run_task(task: Task, *, title: str, on_done: Callable[[Any], None],
@@ -116,7 +142,15 @@ def _guarded(task: Task):
     try:
         return (yield from task)
     except RuntimeError as exc:
-        raise ViewerError(f"{type(exc).__name__}: {exc}") from exc
+        raise _Carried(exc) from exc
+
+
+class _Carried(Exception):  # noqa: N818 (a carrier, not an error of its own)
+    """A RuntimeError carried past superqt, unwrapped again on the GUI thread."""
+
+    def __init__(self, original: RuntimeError):
+        super().__init__(str(original))
+        self.original = original
 
 
 class TaskProgress(QWidget):
