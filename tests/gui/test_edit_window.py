@@ -147,10 +147,10 @@ def test_autosave_then_the_next_start_offers_the_edits(win, qtbot, files, monkey
     assert list_sessions(include_own=True)
     # A crash: the window goes without saving; the next start finds the session.
     monkeypatch.setattr(dialogs, "ask_restore", lambda parent, session: True)
-    monkeypatch.setattr("viewer.core.edit.recovery.list_sessions",
-                        lambda *a, **k: list_sessions(include_own=True))
-    monkeypatch.setattr("viewer.gui.editing.list_sessions",
-                        lambda *a, **k: list_sessions(include_own=True))
+    # In one process: the window's lock goes as a dead process's would, and the
+    # session no longer looks like this process's own.
+    win.edits.autosaver.close()
+    monkeypatch.setattr("viewer.core.edit.recovery.PROCESS_TOKEN", "another process")
     second = MainWindow()
     qtbot.addWidget(second)
     assert second.edits.offer_recovery()

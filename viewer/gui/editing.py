@@ -28,11 +28,11 @@ from viewer.core.edit import (
 from viewer.core.edit import classes as edit_classes
 from viewer.core.edit.diff import original_copy
 from viewer.core.edit.patch import compose
-from viewer.core.edit.recovery import Autosaver, discard, list_sessions, restore
+from viewer.core.edit.recovery import Autosaver
+from viewer.core.edit.session_lock import SessionLock
 from viewer.core.edit.save import save, save_problems
 from viewer.core.errors import ViewerError
 from viewer.core.segmentation import Segmentation
-from viewer.core.video.recovery import discard_video, list_video_sessions
 from viewer.gui import dialogs
 
 if TYPE_CHECKING:
@@ -71,8 +71,12 @@ class EditSession(QObject):
         """Start editing ``seg`` (a fresh history; the original kept for change statistics)."""
         if self.seg is not None:
             self.seg.labels_changed.disconnect(self._on_labels_changed)
-        if self.autosaver is not None and self.history.clean:
-            self.autosaver.discard()
+        if self.autosaver is not None:
+            # Unsaved work left behind stays on disk for the next start to offer.
+            if self.history.clean:
+                self.autosaver.discard()
+            else:
+                self.autosaver.close()
         self.seg, self.stroke, self.polygon = seg, None, []
         self.history.clear()
         self.history.mark_clean()
@@ -415,35 +419,17 @@ class EditSession(QObject):
         return False
 
     def offer_recovery(self) -> bool:
-        """On start: offer the newest autosaved session; True when one was restored."""
-        videos = list_video_sessions()
-        if videos:
-            if not dialogs.ask_restore(self.window, videos[0]):
-                discard_video(videos[0])
-            else:
-                self.window.video.restore(videos[0])
-                return True
-        sessions = list_sessions()
-        if not sessions:
-            return False
-        session = sessions[0]
-        if not dialogs.ask_restore(self.window, session):
-            discard(session)  # declined: not offered again at every start
-            return False
-        try:
-            seg = restore(session)
-        except ViewerError as exc:
-            self.window.show_error("Cannot restore", exc)
-            return False
-        image = seg.provenance.details.get("image")
-        if image and Path(image).is_file():
-            self.window.open_image(image)
-        self.window.set_segmentation(seg)
-        self.window.mask_path = Path(session.source) if session.source else None
-        self.history.mark_dirty()
+        """On start: offer what a crashed window left; True when one was restored."""
+        from viewer.gui.recovery_offer import offer_recovery
+
+        return offer_recovery(self.window)
+
+    def adopt(self, session_id: str, lock: SessionLock) -> None:
+        """Go on autosaving the shown (restored) mask into a claimed session."""
         if self.autosaver is not None:
-            self.autosaver = Autosaver(seg, self.history, session_id=session.session_id)
-        return True
+            self.autosaver.close()
+        if self.seg is not None:
+            self.autosaver = Autosaver(self.seg, self.history, session_id=session_id, lock=lock)
 
 
 def _each(ids: list[int], op, seg: Segmentation) -> Change:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ViewerError
 from viewer.core.video.recovery import VideoAutosaver, VideoRecovery, restore_video
+from viewer.gui import dialogs
 
 
 class FrameRecovery:
@@ -19,9 +21,12 @@ class FrameRecovery:
 
     autosaver: VideoAutosaver | None
 
-    def restore(self, session: VideoRecovery):
-        """Open an autosaved session's video with its frame edits and rules (after a crash)."""
-        self._restoring = session
+    def restore(self, session: VideoRecovery, lock: SessionLock):
+        """Open an autosaved session's video with its frame edits and rules (after a crash).
+
+        ``lock`` is the session's, claimed: this window owns the session from now on.
+        """
+        self._restoring = (session, lock)
         return self.open(session.source, session.masks)
 
     def autosave(self) -> Path | None:
@@ -36,13 +41,16 @@ class FrameRecovery:
             return None
 
     def _take_restored(self) -> None:
-        session, self._restoring = self._restoring, None
-        if session is None:
+        restoring, self._restoring = self._restoring, None
+        if restoring is None:
             return
+        session, lock = restoring
+        info = self.reader.info
         try:
-            frames = restore_video(session)
+            frames = restore_video(session, frame_shape=(info.height, info.width))
         except ViewerError as exc:
-            self.window.show_error("Cannot restore", exc)
+            lock.release()  # the folder stays, for the user to look at
+            dialogs.show_error(self.window, "Cannot restore", exc)
             return
         for index, seg in frames.items():
             if 0 <= index < self.store.frame_count:
@@ -51,7 +59,7 @@ class FrameRecovery:
             self.store.reinstate_rule(rule)  # the saved frames already have it applied
         # The restored work goes on being autosaved in the same folder, so a second
         # crash before the next autosave still finds it.
-        self.autosaver.folder = session.path
+        self.autosaver.adopt(session, lock)
         self.window.statusBar().showMessage(
             f"Restored {len(frames)} edited frames and {len(session.rules)} relabels", 15000)
 

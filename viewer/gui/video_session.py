@@ -19,6 +19,7 @@ from viewer.core.edit import EditCommand
 from viewer.core.edit.history import HistoryStack
 from viewer.core.edit.ids import SegmentClass
 from viewer.core.edit.ops import relabel
+from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ViewerError
 from viewer.core.tasks import Progress, Task
 from viewer.core.text import count
@@ -71,7 +72,7 @@ class VideoSession(ModelOnFrames, FrameRecovery, QObject):
         self.model_id: str | None = None
         self.autosaver: VideoAutosaver | None = None
         self._segmenting = None
-        self._restoring: VideoRecovery | None = None
+        self._restoring: tuple[VideoRecovery, SessionLock] | None = None
         self._stacks: OrderedDict[int, HistoryStack] = OrderedDict()  # undo steps per frame
 
     @property
@@ -131,6 +132,8 @@ class VideoSession(ModelOnFrames, FrameRecovery, QObject):
             self._segmenting.cancel()
         if not self.store.dirty:
             self.autosaver.discard()
+        else:
+            self.autosaver.close()  # unexported work stays on disk for the next start
         self.player.pause()
         self.worker.stop()
         self.player.deleteLater()
