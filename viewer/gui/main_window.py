@@ -27,7 +27,7 @@ from viewer.core.render.lut import Selection
 from viewer.core.render.pipeline import render_export
 from viewer.core.render.region import render_region
 from viewer.core.segmentation import Segmentation
-from viewer.core.settings import Settings, save_settings
+from viewer.core.settings import Settings
 from viewer.core.tasks import Loaded, drain, load_image, load_mask, scan_folder
 from viewer.core.video.base import is_video
 from viewer.gui import dialogs
@@ -46,6 +46,7 @@ from viewer.gui.palette_panel import FILE_KEY, PalettePanel
 from viewer.gui.review_panel import ReviewPanel
 from viewer.gui.review_session import ReviewSession
 from viewer.gui.segments_panel import SegmentsPanel
+from viewer.gui.settings_saver import SettingsSaver
 from viewer.gui.shortcuts_overlay import ShortcutsOverlay
 from viewer.gui.stats_panel import StatsPanel
 from viewer.gui.theme import apply_theme
@@ -65,7 +66,10 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None, state: WindowState | None = None,
                  parent: QWidget | None = None, models_dirs: tuple[str, ...] = ()):
         super().__init__(parent)
-        self.settings = settings or Settings()
+        self._settings = settings or Settings()
+        self.settings_saver = SettingsSaver(self.settings_to_save,
+                                            lambda text: self.statusBar().showMessage(text, 5000),
+                                            self)
         self.state = state or WindowState()
         self.image: np.ndarray | None = None
         self.segmentation: Segmentation | None = None
@@ -554,11 +558,13 @@ class MainWindow(QMainWindow):
     # -- slots ---------------------------------------------------------------
     def _on_alpha_slider_changed(self, value: int) -> None:
         self.alpha_label.setText(f" {value:3d} % ")
+        self.remember(overlay_alpha=value / 100.0)
         self.canvas.set_alpha(value / 100.0)
         self.side_canvas.set_alpha(value / 100.0)
 
     def _on_mode_combo_changed(self, index: int) -> None:
         self.render_settings = self.render_settings.with_(mode=self.mode_combo.itemData(index))
+        self.remember(render_mode=str(self.render_settings.mode))
         self._rerender()
 
     def _on_canvas_clicked(self, row: int, col: int) -> None:
@@ -587,12 +593,7 @@ class MainWindow(QMainWindow):
         self.stream.close()
         self.settings = self.settings.replace(overlay_alpha=self.canvas.alpha,
                                               render_mode=str(self.render_settings.mode))
-        if self.saved_theme is not None:
-            self.settings = self.settings.replace(theme=self.saved_theme)
-        try:
-            save_settings(self.settings)
-        except ViewerError as exc:
-            self.statusBar().showMessage(f"Settings not saved: {exc}", 5000)
+        self.settings_saver.save_now()
         self.state.save_layout(self)
         super().closeEvent(event)
 
@@ -730,8 +731,26 @@ class MainWindow(QMainWindow):
             self.edits.paint_id = int(seg_id)
 
     def remember(self, **changes) -> None:
-        """Keep a setting for this run and the next (saved on close)."""
+        """Keep a setting for this run and the next (saved soon, see :attr:`settings`)."""
         self.settings = self.settings.replace(**changes)
+
+    @property
+    def settings(self) -> Settings:
+        """The user's settings; assigning changed ones saves them shortly after."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        changed = value != self._settings
+        self._settings = value
+        if changed:
+            self.settings_saver.schedule()
+
+    def settings_to_save(self) -> Settings:
+        """The settings as the file should hold them (``--theme`` is for this run only)."""
+        if self.saved_theme is not None:
+            return self.settings.replace(theme=self.saved_theme)
+        return self.settings
 
     def fill_paint_choices(self) -> None:
         """List the classes to paint with, the one painted with chosen (rows may have changed)."""
