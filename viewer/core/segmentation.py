@@ -16,6 +16,7 @@ import numpy as np
 from psygnal import Signal
 
 from viewer.core import stats
+from viewer.core.budget import MAX_SEGMENTS
 from viewer.core.errors import SegmentationError
 from viewer.core.palettes import Palette, stable_color
 from viewer.core.segment_table import Segment, SegmentTable
@@ -150,13 +151,20 @@ class Segmentation:
         """
         values = _as_integer_map(values)
         uniq = _unique(values)
+        check_segment_count(uniq.size)
         ids, labels = _compact(values, uniq)
+        # Areas and boxes once, for every id, before the rows are made: making
+        # each row twice (bare, then with its statistics) cost minutes on maps
+        # with many ids.
+        size = int(ids.max(initial=-1)) + 1
+        areas, boxes = stats.areas(labels, size), stats.bboxes(labels, size)
         rows = []
         for value, seg_id in zip(uniq.tolist(), ids.tolist(), strict=True):
             rows.append(_make_segment(value, seg_id, kind=Kind(kind), names=names or {},
                                       palette=palette, void_values=void_values,
-                                      hidden_values=hidden_values, describe=describe))
-        return cls(labels, SegmentTable(rows), kind=kind, **kwargs)
+                                      hidden_values=hidden_values, describe=describe,
+                                      area=int(areas[seg_id]), bbox=boxes.get(seg_id)))
+        return cls(labels, SegmentTable(rows), kind=kind, stats_known=True, **kwargs)
 
     # -- reading -------------------------------------------------------------
     @property
@@ -287,6 +295,23 @@ class Segmentation:
         self.labels_changed.emit(bbox)
 
 
+def check_segment_count(count: int) -> None:
+    """Refuse a mask with more distinct segments than :data:`MAX_SEGMENTS`.
+
+    Each segment is a table row and a line in the segment list, so a noise
+    image (a million distinct values in a 4 MB ``.npy``) would take minutes
+    and gigabytes; it is refused at once instead, with the count and the limit.
+
+    Raises
+    ------
+    SegmentationError
+    """
+    if count > MAX_SEGMENTS:
+        raise SegmentationError(
+            f"holds {count:,} distinct values, more than the {MAX_SEGMENTS:,} segments "
+            "this viewer shows in one mask (is it a label map, or an image or noise?)")
+
+
 def _check_labels(labels: np.ndarray) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.ndim != 2:
@@ -369,7 +394,8 @@ def _compact(values: np.ndarray, uniq: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _make_segment(value: int, seg_id: int, *, kind: Kind, names: Mapping[int, str],
                   palette: Palette | None, void_values: Collection[int],
                   hidden_values: Collection[int] | None,
-                  describe: Callable[[int], Mapping[str, Any]] | None) -> Segment:
+                  describe: Callable[[int], Mapping[str, Any]] | None,
+                  area: int = 0, bbox: BBox | None = None) -> Segment:
     name = names.get(value)
     if name is None and palette is not None and value >= 0:
         name = palette.name_of(value)
@@ -390,6 +416,8 @@ def _make_segment(value: int, seg_id: int, *, kind: Kind, names: Mapping[int, st
         "visible": not hidden,
         "void": void,
         "source_value": None if value == seg_id else value,
+        "area": area,
+        "bbox": bbox,
     }
     if describe is not None:
         fields.update(describe(value))

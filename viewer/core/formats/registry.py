@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from viewer.core import metadata
-from viewer.core.errors import FormatError, ReadError
+from viewer.core.errors import FormatError, ReadError, SegmentationError
 from viewer.core.formats import (
     celantur,
     cityscapes,
@@ -77,7 +77,10 @@ def read_mask(path: str | Path, format_name: str | None = None, *, item: str | N
         raise FormatError(f"format {spec.name!r} cannot read", path)
     if item is not None:
         options["item"] = item
-    seg = spec.read(path, **options)
+    try:
+        seg = spec.read(path, **options)
+    except SegmentationError as exc:  # a map the core refuses (too many segments): name the file
+        raise ReadError(exc.message, path) from None
     if options.get("image_size") is not None:
         seg = fit_to_image(seg, options["image_size"], path)
     sidecar = sidecar_path(path)
