@@ -55,7 +55,6 @@ class Provenance:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, eq=False)
 class FullMask:
     """The complete mask of a segment that other segments partly cover.
 
@@ -64,15 +63,74 @@ class FullMask:
     so that nothing is flattened away: exports that can hold overlaps restore
     them exactly, the others report the covered pixels as lost.
 
-    Attributes
+    A large mask need not be held as pixels: :meth:`filled` (a whole box, as
+    Celantur boxes are) and :meth:`lazy` (decoded on demand, e.g. from RLE runs)
+    keep a few bytes instead, so 300 overlapping full-image instances do not
+    take one full-image array each. :attr:`mask` decodes such a mask on every
+    access; read it once per use.
+
+    Parameters
     ----------
     bbox : tuple of 4 int
         ``(row0, col0, row1, col1)``, half-open, in label-map coordinates.
     mask : ndarray of bool, shape (row1 - row0, col1 - col0)
     """
 
-    bbox: BBox
-    mask: np.ndarray
+    __slots__ = ("bbox", "_mask", "_decode", "_area")
+
+    def __init__(self, bbox: BBox, mask: np.ndarray):
+        self.bbox: BBox = tuple(int(v) for v in bbox)
+        self._mask: np.ndarray | None = mask
+        self._decode: Callable[[], np.ndarray] | None = None
+        self._area: int | None = None
+
+    @classmethod
+    def filled(cls, bbox: BBox) -> FullMask:
+        """A mask that covers its whole box, stored as the box alone."""
+        full = cls.lazy(bbox, lambda: np.ones(_box_shape(bbox), bool),
+                        area=_box_shape(bbox)[0] * _box_shape(bbox)[1])
+        return full
+
+    @classmethod
+    def lazy(cls, bbox: BBox, decode: Callable[[], np.ndarray], *, area: int) -> FullMask:
+        """A mask made by ``decode()`` when needed; ``area`` is its pixel count."""
+        full = cls(bbox, None)  # type: ignore[arg-type]
+        full._decode = decode
+        full._area = int(area)
+        return full
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The bool pixels of the box, shape ``(row1 - row0, col1 - col0)``."""
+        if self._mask is not None:
+            return self._mask
+        return self._decode()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(rows, columns)`` of the box."""
+        return _box_shape(self.bbox)
+
+    @property
+    def area(self) -> int:
+        """Pixels the mask covers."""
+        if self._area is None:
+            self._area = int(np.count_nonzero(self._mask))
+        return self._area
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held for the mask (a box or a decoder holds almost none)."""
+        return int(self._mask.nbytes) if self._mask is not None else 64
+
+    def copy(self) -> FullMask:
+        """An independent copy (a lazy mask is immutable and is shared)."""
+        return FullMask(self.bbox, self._mask.copy()) if self._mask is not None else self
+
+
+def _box_shape(bbox: BBox) -> tuple[int, int]:
+    r0, c0, r1, c1 = bbox
+    return max(0, int(r1) - int(r0)), max(0, int(c1) - int(c0))
 
 
 class Segmentation:

@@ -16,7 +16,7 @@ import numpy as np
 
 from viewer.core.errors import SegmentationError
 from viewer.core.segment_table import Segment
-from viewer.core.segmentation import FullMask, Segmentation
+from viewer.core.segmentation import Segmentation
 
 _BAND_ROWS = 256
 
@@ -55,7 +55,7 @@ def original_copy(seg: Segmentation) -> Segmentation:
 
     Keep it when a mask is opened; it costs one label map of memory.
     """
-    masks = {i: FullMask(m.bbox, m.mask.copy()) for i, m in seg.full_masks.items()}
+    masks = {i: m.copy() for i, m in seg.full_masks.items()}
     return Segmentation(seg.labels.copy(), seg.table.copy(), kind=seg.kind,
                         provenance=seg.provenance, full_masks=masks)
 

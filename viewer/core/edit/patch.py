@@ -64,7 +64,7 @@ class Change:
     def nbytes(self) -> int:
         """Bytes held: both patches, complete masks and an estimate for the rows."""
         pixels = sum(a.nbytes for a in (self.before, self.after) if a is not None)
-        masks = sum(m.mask.nbytes for m in (*self.masks_before.values(),
+        masks = sum(m.nbytes for m in (*self.masks_before.values(),
                                             *self.masks_after.values()) if m is not None)
         return pixels + masks + ROW_BYTES * (len(self.rows_before) + len(self.rows_after))
 
