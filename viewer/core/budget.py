@@ -10,6 +10,7 @@ the limit, in well under a second.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from viewer.core.errors import ReadError
@@ -93,3 +94,18 @@ def check_declared(count: int, file_bytes: int, bytes_each: int, what: str,
 
 def _gib(nbytes: int) -> str:
     return f"{nbytes / (1 << 30):.1f} GiB"
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]+")
+
+
+def whole_number(text: str, *, signed: bool = False) -> int | None:
+    """The integer that ``text`` spells in ASCII digits, or None.
+
+    ``str.isdigit`` accepts ``"²"``, which ``int()`` then refuses with a
+    traceback; counts and sizes written as text go through this instead.
+    """
+    pattern = _SIGNED_DIGITS if signed else _DIGITS
+    text = text.strip()
+    return int(text) if pattern.fullmatch(text) else None

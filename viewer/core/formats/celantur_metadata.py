@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core.budget import whole_number
 from viewer.core.errors import ReadError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.celantur_common import METADATA, TYPES, mask_beside, type_code
@@ -130,8 +131,8 @@ def _frame_id(frame: Mapping[str, Any], position: int, start: int, path: Path) -
     if "id" not in frame:
         return start + position
     value = frame["id"]
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str) and whole_number(value) is not None:
+        return whole_number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise ReadError(f"frame {position}: id {value!r} is not a frame number", path)

@@ -280,8 +280,10 @@ def read(path: str | Path, *, item: str | None = None, mask_labels: str | Path |
     path = Path(path)
     ref = _pick(mask_refs(load_json(path), path), item, path)
     mask_path = _mask_file(ref, path)
+    size = _source_size(ref, path)
     rgb = read_rgb_png(mask_path)
-    _check_source_size(ref.source, rgb, mask_path)
+    if size is not None:
+        check_same_size((rgb.shape[1], rgb.shape[0]), size, mask_path)
     labels_file = Path(mask_labels) if mask_labels else path.parent / MASK_LABELS_FILE
     table = read_mask_labels(labels_file) if mask_labels or labels_file.is_file() else {}
     rows, warnings = color_classes(ref, table, path)
@@ -308,10 +310,20 @@ def _mask_file(ref: MaskRef, path: Path) -> Path:
     return resolve_reference(uri, path.parent, path)
 
 
-def _check_source_size(source: Mapping[str, Any], rgb: Any, mask_path: Path) -> None:
-    width, height = source.get("width"), source.get("height")
-    if isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0:
-        check_same_size((rgb.shape[1], rgb.shape[0]), (width, height), mask_path)
+def _source_size(ref: MaskRef, path: Path) -> tuple[int, int] | None:
+    """The source's ``(width, height)``, None when it gives none; a bad one is an error.
+
+    A negative, zero, fractional or textual size is not ignored: the frame is
+    damaged, and checking the mask against it would silently check nothing.
+    """
+    width, height = ref.source.get("width"), ref.source.get("height")
+    if width is None and height is None:
+        return None
+    for key, value in (("width", width), ("height", height)):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ReadError(f"{ref.where}: source {key} {value!r} is not a positive whole "
+                            "number of pixels", path)
+    return width, height
 
 
 # -- writing ----------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from viewer.core import stats
+from viewer.core.budget import MAX_SEGMENTS, check_count
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import (
@@ -114,6 +115,7 @@ def read(path: str | Path, *, item: str | None = None, z_order: str = "auto",
     layout = _layout(data, path)
     image = _pick_image(data, layout, item, path)
     anns = [a for a in _annotations(data, layout, path) if _same_id(a.get("image_id"), image["id"])]
+    check_count(len(anns), MAX_SEGMENTS, f"annotations for image {_item_name(image)!r}", path)
     height, width = _image_shape(image, anns, image_size, path)
     messages: list[str] = []
     decoded = [_decode(ann, index, height, width, path, messages) for index, ann in enumerate(anns)]
@@ -173,6 +175,10 @@ def _annotations(data: Any, layout: str, path: Path) -> list[dict]:
                             f"{type(ann).__name__}", path)
         if "image_id" not in ann:
             raise ReadError(f"annotation {index} has no 'image_id'", path)
+        category = ann.get("category_id")
+        if category is not None and (not isinstance(category, int) or isinstance(category, bool)):
+            raise ReadError(f"annotation {ann.get('id', index)}: 'category_id' should be an "
+                            f"integer, found {type(category).__name__} {category!r:.40}", path)
     return anns
 
 
@@ -234,6 +240,11 @@ def _same_id(a: Any, b: Any) -> bool:
 def _image_shape(image: dict, anns: list[dict], image_size: tuple[int, int] | None,
                  path: Path) -> tuple[int, int]:
     """``(height, width)`` from the image record, else the first RLE, else ``image_size``."""
+    for key in ("width", "height"):
+        value = image.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ReadError(f"image {image['id']}: {key!r} should be a whole number of pixels, "
+                            f"found {value!r}", path)
     if isinstance(image.get("width"), int) and isinstance(image.get("height"), int):
         height, width = image["height"], image["width"]
     else:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from viewer.core.budget import whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.color_lookup import BLACK, ColorClass
@@ -123,7 +124,7 @@ def read_label_colors(path: Path) -> list[ColorClass]:
     rows: list[tuple[RGB | None, str]] = []
     for number, line in _table_lines(path):
         parts = line.split(maxsplit=3)
-        if len(parts) >= 3 and all(p.lstrip("-").isdigit() for p in parts[:3]):
+        if len(parts) >= 3 and all(whole_number(p, signed=True) is not None for p in parts[:3]):
             rows.append((_parse_color(parts[:3], path, number), parts[3] if len(parts) > 3 else ""))
         else:
             rows.append((None, line))
@@ -246,9 +247,9 @@ def _datumaro_meta(data: Mapping[str, Any], path: Path) -> list[ColorClass]:
     background = str(data.get("background_label", ""))
     rows = []
     for key, name in label_map.items():
-        if not str(key).isdigit():
+        index = whole_number(str(key))
+        if index is None:
             raise ReadError(f"label_map key {key!r} should be a class index", path)
-        index = int(key)
         color = colors[index] if index < len(colors) else None
         rgb = None if color is None else _json_color(color, path, f"segmentation_colors[{index}]")
         rows.append(ColorClass(rgb, str(name), index, background=str(key) == background))

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from viewer.core.budget import MAX_CLASSES, check_bytes, check_count, whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.formats.base import FormatSpec
@@ -219,8 +220,8 @@ def _gathered_settings(path: Path, options: dict[str, Any]
 
 
 def _int_value(value: Any, key: str, source: Path, minimum: int) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value.strip())
+    if isinstance(value, str) and whole_number(value, signed=True) is not None:
+        value = whole_number(value, signed=True)
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         need = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ReadError(f"{key} must be {need}, got {value!r}", source)
@@ -317,6 +318,7 @@ def read_bin(path: str | Path, *, item: str | None = None, **options: Any) -> Se
     _reject_unknown(options, _BIN_OPTIONS, BIN_NAME, path)
     layout = dump_layout(path, options, item)
     check_pixels(layout.width, layout.height, path)
+    _check_class_budget(layout, path)
     batch_size = _batch_size(path, layout)
     raw = _read_frame(path, layout, batch_size)
     details: dict[str, Any] = {"dtype": layout.dtype, "order": layout.order,
@@ -338,6 +340,16 @@ def read_bin(path: str | Path, *, item: str | None = None, **options: Any) -> Se
     seg = _class_map_segmentation(values, layout.names, layout.colors, details, path,
                                   confidence=confidence, class_scores=scores)
     return _fitted(seg, options.get("image_size"), path)
+
+
+def _check_class_budget(layout: DumpLayout, path: Path) -> None:
+    """Refuse declared classes whose float32 score planes would not fit the budget."""
+    if layout.dtype == "int32" or layout.classes is None:
+        return
+    source = sidecar_of(path) if sidecar_of(path).is_file() else path
+    check_count(layout.classes, MAX_CLASSES, "classes", source)
+    check_bytes(layout.classes * layout.height * layout.width * 4,
+                f"{layout.classes:,} score planes of {layout.width}x{layout.height}", path)
 
 
 def _read_frame(path: Path, layout: DumpLayout, batch_size: int) -> np.ndarray:
@@ -665,10 +677,10 @@ def _frame_file(path: Path, item: str | None) -> Path:
     for frame in frames:
         if frame.stem == str(item):
             return frame
-    wanted = str(item).strip()
-    if wanted.isdigit():
+    wanted = whole_number(str(item))
+    if wanted is not None:
         for frame in frames:
-            if int(frame.stem) == int(wanted):
+            if int(frame.stem) == wanted:
                 return frame
     raise ReadError(f"no frame {item!r} in the folder (it has {len(frames)} frames, "
                     f"{frames[0].stem}..{frames[-1].stem})", path)

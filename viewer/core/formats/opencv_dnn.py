@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core.budget import MAX_CLASSES, check_bytes, check_count, whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.formats.base import FormatSpec
@@ -47,7 +48,6 @@ from viewer.core.types import RGB
 NAME = "opencv-blob"
 LAYOUTS = ("NCHW", "NHWC")
 #: The most channels a written blob may have (one float32 plane per class).
-MAX_CLASSES = 1024
 #: OpenCV samples/data/dnn/enet-classes.txt: index 0 Unlabeled, index k = Cityscapes trainId k-1.
 ENET_CLASSES = (
     "Unlabeled", "Road", "Sidewalk", "Building", "Wall", "Fence", "Pole", "TrafficLight",
@@ -127,16 +127,21 @@ def score_planes(blob: np.ndarray, layout: str, item: str | None, path: Path) ->
     if classes == 0:
         raise ReadError(f"the blob has no classes (shape {blob.shape}, layout {layout})", path)
     check_pixels(width, height, path)
+    # The scores are copied and kept as float32 beside an argmax of int64 per pixel.
+    check_count(classes, MAX_CLASSES, "classes", path,
+                hint=f"is layout {layout} right for shape {blob.shape}?")
+    check_bytes(classes * height * width * 4, f"{classes:,} score planes of {width}x{height}",
+                path)
     return np.ascontiguousarray(scores)
 
 
 def _batch_index(item: str | None, count: int, path: Path) -> int:
     if item is None:
         return 0
-    text = str(item).strip()
-    if not text.isdigit() or int(text) >= count:
+    index = whole_number(str(item))
+    if index is None or index >= count:
         raise ReadError(f"item {item!r} is not an image index of this blob (0..{count - 1})", path)
-    return int(text)
+    return index
 
 
 def _layout(value: Any, path: Path) -> str:
@@ -275,7 +280,8 @@ def read_colors_file(path: Path) -> dict[int, RGB]:
 
 
 def _is_byte(token: str) -> bool:
-    return token.isdigit() and int(token) <= 255
+    value = whole_number(token)
+    return value is not None and value <= 255
 
 
 def _count_warning(path: Path, found: int, classes: int, what: str) -> list[str]:
