@@ -76,19 +76,22 @@ class FullMask:
     mask : ndarray of bool, shape (row1 - row0, col1 - col0)
     """
 
-    __slots__ = ("bbox", "_mask", "_decode", "_area")
+    __slots__ = ("bbox", "_mask", "_decode", "_area", "is_filled")
 
     def __init__(self, bbox: BBox, mask: np.ndarray):
         self.bbox: BBox = tuple(int(v) for v in bbox)
         self._mask: np.ndarray | None = mask
         self._decode: Callable[[], np.ndarray] | None = None
         self._area: int | None = None
+        #: True for :meth:`filled` masks: every pixel of the box.
+        self.is_filled = False
 
     @classmethod
     def filled(cls, bbox: BBox) -> FullMask:
         """A mask that covers its whole box, stored as the box alone."""
-        full = cls.lazy(bbox, lambda: np.ones(_box_shape(bbox), bool),
-                        area=_box_shape(bbox)[0] * _box_shape(bbox)[1])
+        rows, cols = _box_shape(bbox)
+        full = cls.lazy(bbox, lambda: np.ones((rows, cols), bool), area=rows * cols)
+        full.is_filled = True
         return full
 
     @classmethod
@@ -266,7 +269,18 @@ class Segmentation:
         total = 0
         for seg_id, full in self.full_masks.items():
             r0, c0, r1, c1 = full.bbox
-            total += int(np.count_nonzero(full.mask & (self.labels[r0:r1, c0:c1] != seg_id)))
+            window = self.labels[r0:r1, c0:c1]
+            if full.is_filled:
+                # A whole box: the pixels of the box that show another id. When the
+                # segment lies inside the box, its table area is what shows (the
+                # table's area is kept current), so no pass over the box is needed.
+                row = self.table.get(seg_id)
+                inside = row is not None and row.bbox is not None and \
+                    r0 <= row.bbox[0] and c0 <= row.bbox[1] and row.bbox[2] <= r1 and row.bbox[3] <= c1
+                shown = row.area if inside else int(np.count_nonzero(window == seg_id))
+                total += full.area - shown
+            else:
+                total += int(np.count_nonzero(full.mask & (window != seg_id)))
         return total
 
     def to_values(self, dtype: np.dtype | type | None = None) -> np.ndarray:

@@ -138,3 +138,129 @@ def test_bad_rle_counts_are_refused(tmp_path, capsys, segmentation, message):
     path = coco_file(tmp_path / "bad.json", segmentation)
     line = cli_error(capsys, "info", str(path))
     assert line.startswith(f"segview: error: {path}: ") and message in line
+
+
+def test_a_list_as_category_id_is_refused(tmp_path, capsys):
+    path = coco_file(tmp_path / "cat.json", {"size": [4, 5], "counts": [5, 15]}, category=[1, 2])
+    assert "'category_id' should be an integer, found list" in cli_error(capsys, "info", str(path))
+
+
+@pytest.mark.parametrize("height", ["²", "4", 4.0, True])
+def test_a_coco_image_size_that_is_no_whole_number_is_refused(tmp_path, capsys, height):
+    path = coco_file(tmp_path / "size.json", {"size": [4, 5], "counts": [5, 15]},
+                     image={"id": 1, "width": 5, "height": height})
+    assert "'height' should be a whole number of pixels" in cli_error(capsys, "info", str(path))
+
+
+@pytest.mark.parametrize("width", [-5, 0])
+def test_a_coco_image_of_no_pixels_is_refused(tmp_path, capsys, width):
+    path = coco_file(tmp_path / "size.json", {"size": [4, 5], "counts": [5, 15]},
+                     image={"id": 1, "width": width, "height": 4})
+    assert "is empty" in cli_error(capsys, "info", str(path))
+
+
+# -- text that looks like digits --------------------------------------------------------
+def test_a_deepstream_height_of_superscript_two_is_refused(tmp_path, capsys):
+    dump = tmp_path / "d.bin"
+    np.zeros((4, 5), np.int32).tofile(dump)
+    sidecar = tmp_path / "d.bin.json"
+    sidecar.write_text(json.dumps({"height": "²", "width": 5, "dtype": "int32"}))
+    line = cli_error(capsys, "info", str(dump))
+    assert str(sidecar) in line and "height must be a positive integer" in line
+
+
+def test_a_celantur_frame_id_of_superscript_two_is_refused(tmp_path, capsys):
+    chunk = tmp_path / "v-0-0.json"
+    chunk.write_text(json.dumps([{"id": "²", "size": [8, 6], "detections": [
+        {"id": 0, "bbox": [1, 1, 4, 4], "type_label": "face", "score": 0.9}]}]))
+    assert "id '²' is not a frame number" in cli_error(capsys, "info", str(chunk))
+
+
+# -- classes ----------------------------------------------------------------------------
+def test_a_deepstream_dump_declaring_5000_classes_is_refused(tmp_path, capsys):
+    dump = tmp_path / "d.bin"
+    np.zeros((5000, 8, 8), np.float16).tofile(dump)
+    (tmp_path / "d.bin.json").write_text(json.dumps(
+        {"classes": 5000, "height": 8, "width": 8, "dtype": "float16"}))
+    assert "5,000 classes, more than the 1,024" in cli_error(capsys, "info", str(dump))
+
+
+def test_an_opencv_blob_of_5000_classes_is_refused(tmp_path, capsys):
+    blob = tmp_path / "b.npy"
+    np.save(blob, np.zeros((1, 5000, 8, 8), np.float16))
+    line = cli_error(capsys, "info", "--format", "opencv-blob", str(blob))
+    assert str(blob) in line and "5,000 classes" in line
+
+
+# -- Celantur ---------------------------------------------------------------------------
+def test_fifty_boxes_on_17000_squared_take_bounded_memory(tmp_path):
+    side = 17000
+    dets = [{"id": i, "bbox": [0, 0, side - 10 * i, side - 10 * i], "type_label": "face",
+             "score": 0.9} for i in range(50)]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"id": "big.jpg", "size": [side, side], "duration": 1.0,
+                                "detections": dets}))
+    assert path.stat().st_size < 8192
+    code = ("from viewer.core.formats.registry import read_mask; "
+            f"seg = read_mask({str(path)!r}); assert len(seg.full_masks) == 49, seg.full_masks; "
+            "print(seg.covered_pixels())")
+    assert peak_rss_of(code) < 2 * GIB
+
+
+def test_a_small_box_inside_a_covered_one_counts_its_covered_pixels(tmp_path):
+    path = tmp_path / "boxes.json"
+    path.write_text(json.dumps({"id": "a.jpg", "size": [10, 8], "detections": [
+        {"id": 0, "bbox": [0, 0, 10, 8], "type_label": "face", "score": 0.9},
+        {"id": 1, "bbox": [2, 2, 5, 4], "type_label": "person", "score": 0.8}]}))
+    seg = read_mask(path)
+    assert seg.covered_pixels() == 3 * 2
+    assert seg.mask_of(1).sum() == 80
+
+
+def test_a_chunk_whose_first_frames_detect_nothing_is_not_dropped(tmp_path):
+    from viewer.core.video.mask_source import open_mask_source
+
+    (tmp_path / "v-0-600.json").write_text(json.dumps(
+        [{"id": i, "detections": []} for i in range(601)]))
+    (tmp_path / "v-601-610.json").write_text(json.dumps(
+        [{"id": i, "size": [8, 6], "detections": [
+            {"id": 0, "bbox": [1, 1, 4, 4], "type_label": "face"}]} for i in range(601, 611)]))
+    with pytest.raises(ReadError, match=r"v-0-600\.json: holds 601 frames"):
+        open_mask_source(tmp_path)
+
+
+# -- ClearML ----------------------------------------------------------------------------
+@pytest.mark.parametrize("width", [-5, 0, "5", 5.5])
+def test_a_clearml_source_size_that_is_not_positive_is_refused(tmp_path, capsys, width):
+    Image.fromarray(np.zeros((4, 5, 3), np.uint8)).save(tmp_path / "m.png")
+    frame = tmp_path / "frame.json"
+    frame.write_text(json.dumps({
+        "id": "f", "sources": [{"id": "s", "uri": "x.png", "width": width, "height": 4,
+                                "masks": [{"id": "seg", "uri": "m.png",
+                                           "content_type": "image/png"}]}],
+        "rois": [{"id": "r", "label": ["a"], "mask": {"id": "seg", "value": [0, 0, 0]},
+                  "sources": ["s"]}]}))
+    line = cli_error(capsys, "info", str(frame))
+    assert str(frame) in line and f"source width {width!r} is not a positive" in line
+
+
+# -- colour masks -----------------------------------------------------------------------
+def test_random_16_bit_png_to_voc_rgb_is_refused(tmp_path, capsys):
+    png = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(2).integers(0, 65535, (300, 300), dtype=np.uint16)
+                    ).save(png)
+    line = cli_error(capsys, "convert", str(png), "--to", "voc-rgb", "--out", str(tmp_path / "o"))
+    assert "VOC colour masks hold values 0..255" in line
+
+
+@pytest.mark.parametrize("slice_runs", [0, 1 << 20])
+def test_rle_decoder_gives_the_same_pixels_both_ways(monkeypatch, slice_runs):
+    monkeypatch.setattr(coco_rle, "SLICE_RUNS", slice_runs)
+    mask = np.zeros((50, 40), bool)
+    mask[::2, ::3] = True
+    mask[7:30, 20:33] = True
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    runs = coco_rle.rle_string_counts(rle["counts"].decode())
+    decoded = coco_rle.Decoded(runs, 50, "rle")
+    r0, c0, r1, c1 = decoded.bbox
+    assert np.array_equal(decoded.crop(), mask[r0:r1, c0:c1])

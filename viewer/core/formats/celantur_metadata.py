@@ -219,6 +219,23 @@ def sniff_metadata(path: Path) -> bool:
     return '"detections"' in head and any(m in head for m in markers)
 
 
+def sniff_chunk(path: Path) -> bool:
+    """True for a file named ``name-START-END.json`` that holds Celantur frames.
+
+    Looser than :func:`sniff_metadata`: a chunk whose first frames detected
+    nothing has none of its markers, and was dropped from its folder without a
+    word. Every Celantur frame has ``detections``; reading it says the rest.
+    """
+    if not CHUNK_NAME.match(path.name) or path.name.lower().endswith(SIDECAR_SUFFIX):
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES).decode("utf-8", "ignore")
+    except OSError:
+        return False
+    return '"detections"' in head
+
+
 SPEC = FormatSpec(
     name=METADATA,
     title="Celantur metadata JSON (image-name.json, video name-START-END.json)",

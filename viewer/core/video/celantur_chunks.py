@@ -14,16 +14,14 @@ from pathlib import Path
 
 from viewer.core.errors import ReadError
 from viewer.core.formats.celantur_common import METADATA
-from viewer.core.formats.celantur_metadata import CHUNK_NAME
-from viewer.core.formats.registry import get_format, list_items, read_mask
+from viewer.core.formats.celantur_metadata import sniff_chunk
+from viewer.core.formats.registry import list_items, read_mask
 from viewer.core.segmentation import Segmentation
 
 
 def chunk_files(folder: Path) -> list[Path]:
     """The Celantur video metadata chunks in a folder, by name and content."""
-    sniff = get_format(METADATA).sniff
-    return sorted(p for p in folder.iterdir() if p.is_file() and CHUNK_NAME.match(p.name)
-                  and (sniff is None or sniff(p)))
+    return sorted(p for p in folder.iterdir() if p.is_file() and sniff_chunk(p))
 
 
 class CelanturChunks:
