@@ -264,3 +264,18 @@ def test_rle_decoder_gives_the_same_pixels_both_ways(monkeypatch, slice_runs):
     decoded = coco_rle.Decoded(runs, 50, "rle")
     r0, c0, r1, c1 = decoded.bbox
     assert np.array_equal(decoded.crop(), mask[r0:r1, c0:c1])
+
+
+def test_a_deepstream_threshold_of_nan_is_refused(tmp_path, capsys):
+    dump = tmp_path / "d.bin"
+    np.zeros((2, 4, 5), np.float32).tofile(dump)
+    (tmp_path / "d.bin.json").write_text(
+        '{"classes": 2, "height": 4, "width": 5, "threshold": NaN}')
+    assert "threshold must be a finite number" in cli_error(capsys, "info", str(dump))
+
+
+def test_a_list_as_coco_image_id_is_refused(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([{"image_id": [1], "category_id": 1,
+                                 "segmentation": {"size": [4, 5], "counts": [5, 15]}}]))
+    assert "'image_id' should be an integer or a string" in cli_error(capsys, "info", str(path))

@@ -274,6 +274,11 @@ def _segments_info(ann: dict, json_path: Path | None) -> dict[int, dict]:
         if not isinstance(s, dict) or not isinstance(s.get("id"), int):
             raise ReadError(f"{ann['file_name']}: segments_info[{index}] has no integer 'id'",
                             json_path)
+        category = s.get("category_id")
+        if category is not None and (not isinstance(category, int) or isinstance(category, bool)):
+            raise ReadError(f"{ann['file_name']}: segments_info[{index}]: 'category_id' should "
+                            f"be an integer, found {type(category).__name__} {category!r:.40}",
+                            json_path)
         info[s["id"]] = s
     return info
 

@@ -175,6 +175,9 @@ def _annotations(data: Any, layout: str, path: Path) -> list[dict]:
                             f"{type(ann).__name__}", path)
         if "image_id" not in ann:
             raise ReadError(f"annotation {index} has no 'image_id'", path)
+        if not isinstance(ann["image_id"], int | str) or isinstance(ann["image_id"], bool):
+            raise ReadError(f"annotation {ann.get('id', index)}: 'image_id' should be an "
+                            f"integer or a string, found {type(ann['image_id']).__name__}", path)
         category = ann.get("category_id")
         if category is not None and (not isinstance(category, int) or isinstance(category, bool)):
             raise ReadError(f"annotation {ann.get('id', index)}: 'category_id' should be an "
@@ -190,6 +193,9 @@ def _images(data: Any, layout: str, path: Path) -> list[dict]:
         for index, image in enumerate(_list_of(data, "images", path)):
             if not isinstance(image, dict) or "id" not in image:
                 raise ReadError(f"images[{index}] is not an object with an 'id'", path)
+            if not isinstance(image["id"], int | str) or isinstance(image["id"], bool):
+                raise ReadError(f"images[{index}]: 'id' should be an integer or a string, "
+                                f"found {type(image['id']).__name__}", path)
             records.append(image)
             seen.add(_key(image["id"]))
     for ann in _annotations(data, layout, path):

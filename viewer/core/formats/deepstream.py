@@ -242,9 +242,12 @@ def _float_setting(found: dict[str, tuple[Any, Path]], key: str, default: float)
     try:
         if isinstance(value, bool):
             raise TypeError
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise ReadError(f"{key} must be a number, got {value!r}", source) from None
+    if not math.isfinite(number):
+        raise ReadError(f"{key} must be a finite number, got {value!r}", source)
+    return number
 
 
 def _choice(value: Any, source: Path, allowed, key: str) -> str:
