@@ -422,6 +422,10 @@ def _as_integer_map(values: np.ndarray) -> np.ndarray:
         return values.view(np.uint8)
     if not np.issubdtype(values.dtype, np.integer):
         raise SegmentationError(f"label values must be integers, got {values.dtype}")
+    # Values are ranked as int64: larger uint64 ones would wrap into negatives.
+    if values.dtype == np.uint64 and values.size and int(values.max()) > np.iinfo(np.int64).max:
+        raise SegmentationError(f"holds the value {int(values.max()):,}, above the "
+                                f"{np.iinfo(np.int64).max:,} a segment value may have")
     return values
 
 

@@ -279,3 +279,10 @@ def test_a_list_as_coco_image_id_is_refused(tmp_path, capsys):
     path.write_text(json.dumps([{"image_id": [1], "category_id": 1,
                                  "segmentation": {"size": [4, 5], "counts": [5, 15]}}]))
     assert "'image_id' should be an integer or a string" in cli_error(capsys, "info", str(path))
+
+
+def test_uint64_values_above_int64_are_refused_not_wrapped(tmp_path, capsys):
+    path = tmp_path / "big.npy"
+    np.save(path, np.array([[0, 2**63 + 5], [1, 2**64 - 1]], np.uint64))
+    line = cli_error(capsys, "info", str(path))
+    assert str(path) in line and "18,446,744,073,709,551,615" in line
