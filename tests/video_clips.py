@@ -32,12 +32,16 @@ def codec() -> str:
 
 
 def write_clip(path: Path, frames: Iterable[np.ndarray], *, fps: int = 25,
-               codec_name: str | None = None, gop: int = 12) -> Path:
-    """Encode RGB frames; H.264 with B-frames, so decode order differs from display order."""
+               codec_name: str | None = None, gop: int = 12,
+               options: dict[str, str] | None = None) -> Path:
+    """Encode RGB frames; H.264 with B-frames, so decode order differs from display order.
+
+    ``options`` go to the muxer (``{"movflags": "faststart"}``: the MP4 index first).
+    """
     codec_name = codec_name or codec()
     frames = list(frames)
     height, width = frames[0].shape[:2]
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", options=options or {}) as container:
         stream = container.add_stream(codec_name, rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         # High quality: at the default CRF, x264 keeps whole flat blocks of the

@@ -51,22 +51,25 @@ def info_main(argv: Sequence[str]) -> int:
 
 def _video_info(path: Path, *, as_json: bool) -> int:
     """A video's facts, and what to run on it (a video is not a mask file)."""
+    from viewer.core.video.complete import shortfall
     from viewer.core.video.readers import open_video
 
     try:
         with open_video(path) as video:
-            info = video.info
+            info, short = video.info, shortfall(video)
     except ViewerError as exc:
         return _fail(exc)
     facts = {"path": str(path), "kind": "video", "width": info.width, "height": info.height,
-             "frames": info.frame_count, "fps": round(info.fps, 3),
-             "duration_s": round(info.duration_s, 3), "codec": info.codec,
-             "reader": info.backend}
+             "frames": info.frame_count, "declared_frames": info.declared_frames,
+             "fps": round(info.fps, 3), "duration_s": round(info.duration_s, 3),
+             "codec": info.codec, "reader": info.backend}
     if as_json:
         print(json.dumps(facts, indent=2))
         return 0
     print(f"{path}: video, {info.width}x{info.height}, {info.frame_count} frames at "
           f"{info.fps:.3g} fps ({info.duration_s:.2f} s), {info.codec}, read with {info.backend}")
+    if short is not None:
+        print(f"  warning: it {short} (cut short?)")
     print("  masks per frame: segview render VIDEO --masks SOURCE -o overlay.mp4; "
           "segview segment --model ID VIDEO --out DIR")
     return 0

@@ -1,7 +1,8 @@
 """``segview render``: a video with its per-frame masks rendered in, as H.264.
 
 Exit codes: 0 success, 2 bad input (one line naming the file and the
-problem; nothing is written), 1 an unexpected failure.
+problem; nothing is written), among it a video cut short (fewer frames decode
+than its container declares) unless ``--allow-partial``, 1 an unexpected failure.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from viewer.cli_progress import drain_with_bar
 from viewer.core.errors import ViewerError
 from viewer.core.render.pipeline import MAX_THICKNESS, Mode, RenderSettings
 from viewer.core.video.base import FrameReader
+from viewer.core.video.complete import PartialVideoError
 from viewer.core.video.export import OverlayVideo, export_overlay_video
 from viewer.core.video.mask_source import MaskSource, open_mask_source
 from viewer.core.video.readers import open_video
@@ -43,7 +45,8 @@ def render_main(argv: Sequence[str]) -> int:
         with closing(masks):
             settings = RenderSettings(mode=args.mode, thickness=args.thickness)
             task = export_overlay_video(video, masks, args.output, alpha=args.alpha,
-                                        settings=settings, write_metadata=not args.no_metadata)
+                                        settings=settings, write_metadata=not args.no_metadata,
+                                        allow_partial=args.allow_partial)
             try:
                 result = drain_with_bar(task, quiet=args.quiet)
             except ViewerError as exc:
@@ -107,10 +110,15 @@ def _parser() -> argparse.ArgumentParser:
                              "files or chunks (default 0)")
     parser.add_argument("--no-metadata", action="store_true",
                         help="do not write <OUT stem>.segview.json")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="render the frames there are of a video cut short, with a "
+                             "warning (default: exit 2 saying how many frames are missing)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
 def _fail(exc: ViewerError) -> int:
-    print(f"segview: error: {exc}", file=sys.stderr)
+    hint = "; --allow-partial renders the frames there are" \
+        if isinstance(exc, PartialVideoError) else ""
+    print(f"segview: error: {exc}{hint}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -155,6 +155,9 @@ def _segment_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sidecars", action="store_true",
                         help="video input: also a .segview.json beside every frame's mask "
                              "(default: only <video stem>.segview.json for all frames)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="video input cut short: segment the frames there are, with a "
+                             "warning (default: exit 2 saying how many frames are missing)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -9,7 +9,7 @@ on stdout (the metadata lists every mask file), one progress bar over the
 frames on stderr.
 
 Exit codes: 0 success, 2 bad input or a failure naming its file (one line),
-1 an unexpected failure.
+among it a video cut short unless ``--allow-partial``, 1 an unexpected failure.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from viewer.cli_segment import EXIT_BAD_INPUT
 from viewer.core.errors import ViewerError
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.video.base import is_video
+from viewer.core.video.complete import PartialVideoError
 from viewer.core.video.readers import open_video
 from viewer.core.video.segment_video import segment_video
 from viewer.core.video.sequence_export import SequenceResult
@@ -45,12 +46,12 @@ def segment_video_main(args: argparse.Namespace, runner: ModelRunner, format_nam
     with closing(video):
         task = segment_video(runner, video, format_name, args.out, overlay=args.overlay,
                              threshold=args.threshold, alpha=args.alpha,
-                             sidecars=args.sidecars)
+                             sidecars=args.sidecars, allow_partial=args.allow_partial)
         try:
             result = drain_with_bar(task, quiet=args.quiet)
         except ViewerError as exc:
             return _fail(exc)
-    _report(result, path, video.frame_count)
+    _report(result, path, len(result.mask_files))
     return 0
 
 
@@ -82,5 +83,7 @@ def _report(result: SequenceResult, video: Path, frames: int) -> None:
 
 
 def _fail(exc: ViewerError) -> int:
-    print(f"segview: error: {exc}", file=sys.stderr)
+    hint = "; --allow-partial segments the frames there are" \
+        if isinstance(exc, PartialVideoError) else ""
+    print(f"segview: error: {exc}{hint}", file=sys.stderr)
     return EXIT_BAD_INPUT

@@ -13,14 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from onnx import helper
+from PIL import Image
 
 from viewer import cli
 from viewer.cli import main
 from viewer.core.inference import registry
 
+from tests.core.inference.onnx_graphs import save_graph, tensor
+from tests.video_clips import FRAMES, numbered_frames, write_clip
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "core" / "inference"))  # the tests' ONNX graph builder
-from onnx_graphs import save_graph, tensor  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -160,3 +162,61 @@ def test_ctrl_c_in_a_child_exits_130_without_a_traceback(tmp_path):
                           text=True, timeout=120)
     assert done.returncode == 130
     assert done.stderr == "segview: interrupted\n"
+
+
+@pytest.fixture
+def cut_clip(tmp_path):
+    """A Matroska clip of 48 frames cut to 60 % of its bytes, and a mask for every frame."""
+    whole = write_clip(tmp_path / "whole.mkv", numbered_frames())
+    clip = tmp_path / "clip.mkv"
+    data = whole.read_bytes()
+    clip.write_bytes(data[: len(data) * 6 // 10])
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for i in range(FRAMES):
+        Image.fromarray(np.full((48, 64), 1, np.uint8)).save(masks / f"clip_{i:04d}.png")
+    return clip, masks
+
+
+def test_render_of_a_cut_video_exits_2_with_the_counts(cut_clip, tmp_path, capsys):
+    clip, masks = cut_clip
+    out = tmp_path / "o.mp4"
+    assert main(["render", str(clip), "--masks", str(masks), "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"segview: error: {clip}: holds ")
+    assert f"of the {FRAMES} frames its container declares" in err
+    assert err.endswith("; --allow-partial renders the frames there are")
+    assert not out.exists()
+
+
+def test_render_allow_partial_exits_0_with_a_warning(cut_clip, tmp_path, capsys):
+    clip, masks = cut_clip
+    out = tmp_path / "o.mp4"
+    assert main(["render", str(clip), "--masks", str(masks), "-o", str(out), "--quiet",
+                 "--allow-partial"]) == 0
+    err = capsys.readouterr().err
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    assert warning.startswith("segview: warning: decoded ")
+    decoded = int(warning.split()[3])
+    assert 0 < decoded < FRAMES and f"decoded {decoded} of {FRAMES} declared frames" in warning
+    assert f"{decoded} of {decoded} frames had a mask" in err
+    assert out.is_file()
+
+
+def test_segment_of_a_cut_video_exits_2_unless_allowed(cut_clip, tmp_path, capsys):
+    clip, _ = cut_clip
+    out = tmp_path / "out"
+    assert main(["segment", "--model", "selfie", str(clip), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"of the {FRAMES} frames its container declares" in err
+    assert err.endswith("; --allow-partial segments the frames there are")
+    assert not out.exists() or not any(out.iterdir())
+    assert main(["segment", "--model", "selfie", str(clip), "--out", str(out), "--quiet",
+                 "--allow-partial"]) == 0
+    err = capsys.readouterr().err
+    (warning,) = [line for line in err.splitlines() if "warning" in line]
+    decoded = int(warning.split()[3])
+    assert f"decoded {decoded} of {FRAMES} declared frames" in warning
+    assert f"{decoded} frames of clip.mkv segmented" in err
+    assert len(list(out.glob("clip_*.png"))) == decoded

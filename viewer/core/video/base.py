@@ -48,6 +48,10 @@ class VideoInfo:
         Decoder name (``h264``, ``mjpeg``, ...).
     backend : str
         ``"pyav"`` or ``"opencv"``.
+    declared_frames : int or None
+        Frames the container's header declares (its frame count, or its
+        duration times the rate), None when it declares nothing usable. More
+        than ``frame_count`` when the file was cut short.
     """
 
     path: Path
@@ -57,6 +61,7 @@ class VideoInfo:
     fps: float
     codec: str
     backend: str
+    declared_frames: int | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -67,6 +72,21 @@ class VideoInfo:
     def duration_s(self) -> float:
         """Length in seconds at the mean frame rate."""
         return self.frame_count / self.fps if self.fps > 0 else 0.0
+
+
+class VideoCutShort(ReadError):
+    """The stream ended before a frame the file's index promised (a truncated file).
+
+    Attributes
+    ----------
+    index : int
+        The frame asked for; frames before it may have been decoded.
+    """
+
+    def __init__(self, index: int, path: str | Path):
+        self.index = index
+        super().__init__(f"frame {index} is missing: the stream ends before it (truncated?)",
+                         path)
 
 
 class FrameReader(ABC):
@@ -122,6 +142,8 @@ class FrameReader(ABC):
         ------
         IndexError
             ``index`` outside ``0..frame_count-1``.
+        VideoCutShort
+            The stream ends before this frame (a truncated file).
         ReadError
             The frame cannot be decoded (damaged file), naming the file.
         """

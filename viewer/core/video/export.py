@@ -18,6 +18,7 @@ from viewer.core.render.pipeline import RenderSettings, render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.tasks import Progress, Task
 from viewer.core.video.base import FrameReader
+from viewer.core.video.complete import whole_video_frames
 from viewer.core.video.frame_metadata import VideoMetadata
 from viewer.core.video.mask_source import MaskSource
 from viewer.core.video.writer import VideoWriter
@@ -36,7 +37,8 @@ class OverlayVideo:
     masked_frames : int
         Frames that had a mask.
     notes : list of str
-        Things worth telling (padding to an even size).
+        Things worth telling (padding to an even size; frames missing from a
+        video cut short, the sentence starting with "warning:").
     """
 
     video: Path
@@ -55,7 +57,7 @@ def metadata_path(video: str | Path) -> Path:
 def export_overlay_video(video: FrameReader, masks: MaskSource, out: str | Path, *,
                          alpha: float = 0.5, settings: RenderSettings | None = None,
                          write_metadata: bool = True, codec: str | None = None,
-                         ) -> Task[OverlayVideo]:
+                         allow_partial: bool = False) -> Task[OverlayVideo]:
     """Render every frame of ``video`` with its mask and write an H.264 video.
 
     Parameters
@@ -72,9 +74,14 @@ def export_overlay_video(video: FrameReader, masks: MaskSource, out: str | Path,
         Also write ``<stem>.segview.json`` with one record per masked frame.
     codec : str, optional
         Encoder; default the first H.264 encoder available.
+    allow_partial : bool
+        Render the frames there are of a video cut short (a warning with
+        the counts in ``notes``) instead of failing.
 
     Raises
     ------
+    PartialVideoError
+        The video is cut short and ``allow_partial`` is false.
     ViewerError
         A frame or mask that cannot be read, or a file that cannot be
         written; nothing is left at ``out`` then.
@@ -84,10 +91,11 @@ def export_overlay_video(video: FrameReader, masks: MaskSource, out: str | Path,
     total = video.frame_count
     width, height = video.size
     record = VideoMetadata(video.path) if write_metadata else None
-    masked = 0
+    masked = written = 0
+    partial: list[str] = []
     yield Progress(0, total, f"Rendering {video.path.name}")
     with VideoWriter(out, width, height, video.fps, codec=codec) as writer:
-        for index, rgb in video.frames():
+        for index, rgb in whole_video_frames(video, allow_partial=allow_partial, notes=partial):
             seg = masks.mask_for(index)
             if seg is not None:
                 _check_size(seg, video, index)
@@ -96,14 +104,15 @@ def export_overlay_video(video: FrameReader, masks: MaskSource, out: str | Path,
                 if record is not None:
                     record.add(index, video.time_of(index), seg)
             writer.write(rgb)
+            written += 1
             yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
-        notes = _notes(writer)
+        notes = [*_notes(writer), *partial]
         # Check before the video is moved into place, so a failure leaves nothing.
         document = record.document(overlay_file=out.name) if record and masked else None
     meta = None
     if document is not None:
         meta = metadata.write(metadata_path(out), document)
-    return OverlayVideo(out, meta, total, masked, notes)
+    return OverlayVideo(out, meta, written, masked, notes)
 
 
 def _check_size(seg: Segmentation, video: FrameReader, index: int) -> None:

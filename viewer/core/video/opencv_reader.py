@@ -14,7 +14,13 @@ import cv2
 import numpy as np
 
 from viewer.core.errors import ReadError
-from viewer.core.video.base import FALLBACK_FPS, FrameReader, VideoInfo, check_video_path
+from viewer.core.video.base import (
+    FALLBACK_FPS,
+    FrameReader,
+    VideoCutShort,
+    VideoInfo,
+    check_video_path,
+)
 from viewer.core.video.cache import DEFAULT_CACHE_MB
 
 
@@ -36,9 +42,8 @@ class OpenCVReader(FrameReader):
         self._capture = cv2.VideoCapture(str(path))
         if not self._capture.isOpened():
             raise ReadError("not a video OpenCV can read", path)
-        count = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if count <= 0:
-            count = self._count_frames()
+        declared = int(self._capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        count = declared if declared > 0 else self._count_frames()
         if count <= 0:
             self._capture.release()
             raise ReadError("holds no video frames", path)
@@ -48,8 +53,9 @@ class OpenCVReader(FrameReader):
             height=int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), frame_count=count,
             fps=float(self._capture.get(cv2.CAP_PROP_FPS)) or FALLBACK_FPS,
             codec=fourcc.to_bytes(4, "little").decode("ascii", "replace").strip("\x00 ").lower(),
-            backend=self.backend)
+            backend=self.backend, declared_frames=declared if declared > 0 else None)
         self._next = 0
+        self._furthest = -1  # the highest frame decoded so far
 
     def _count_frames(self) -> int:
         """Count by grabbing through the file (headers without a count), then rewind."""
@@ -64,10 +70,17 @@ class OpenCVReader(FrameReader):
             self._capture.set(cv2.CAP_PROP_POS_FRAMES, index)
         ok, bgr = self._capture.read()
         if not ok or bgr is None:
+            # Reading on from the last frame decoded (or the furthest, when the frames
+            # in between came from the cache): OpenCV trusts the header's count, and
+            # the file ends before it.
+            reading_on = index in (self._next, self._furthest + 1)
             self._next = -1  # position unknown: seek next time
+            if reading_on:
+                raise VideoCutShort(index, self.path)
             raise ReadError(f"frame {index} cannot be decoded (damaged or truncated file?)",
                             self.path)
         self._next = index + 1
+        self._furthest = max(self._furthest, index)
         return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def _release(self) -> None:

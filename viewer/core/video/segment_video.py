@@ -19,6 +19,7 @@ from viewer.core.inference.runner import ModelRunner
 from viewer.core.render.pipeline import RenderSettings, render_export
 from viewer.core.tasks import Progress, Task
 from viewer.core.video.base import FrameReader
+from viewer.core.video.complete import refuse_short, whole_video_frames
 from viewer.core.video.export import _notes as overlay_notes
 from viewer.core.video.sequence_export import SequenceResult, SequenceWriter
 from viewer.core.video.writer import VideoWriter
@@ -28,7 +29,7 @@ def segment_video(runner: ModelRunner, video: FrameReader, format_name: str,
                   out_dir: str | Path, *, overlay: str | Path | None = None,
                   threshold: float | None = None, stem: str | None = None,
                   alpha: float = 0.5, settings: RenderSettings | None = None,
-                  sidecars: bool = False) -> Task[SequenceResult]:
+                  sidecars: bool = False, allow_partial: bool = False) -> Task[SequenceResult]:
     """Run the model on every frame; write the masks, their metadata and an overlay video.
 
     Parameters
@@ -53,11 +54,16 @@ def segment_video(runner: ModelRunner, video: FrameReader, format_name: str,
     sidecars : bool
         Also a ``.segview.json`` beside every mask (see
         :mod:`viewer.core.video.sequence_export`).
+    allow_partial : bool
+        Segment the frames there are of a video cut short (a warning with the
+        counts in the result's ``notes``) instead of failing.
 
     Raises
     ------
     ModelError
         The model cannot be loaded or run.
+    PartialVideoError
+        The video is cut short and ``allow_partial`` is false.
     ViewerError
         A frame that cannot be decoded or a file that cannot be written; a
         partial overlay video is removed.
@@ -66,16 +72,19 @@ def segment_video(runner: ModelRunner, video: FrameReader, format_name: str,
     sequence = SequenceWriter(format_name, out_dir, stem=stem, video=video,
                               palette=(f"model:{manifest.id}", manifest.name), sidecars=sidecars)
     total = video.frame_count
+    if not allow_partial:
+        refuse_short(video)  # before the model loads: a cut file is known from its index
     yield Progress(0, total, "Loading the model")
     runner.load()
+    partial: list[str] = []
     with _writer(overlay, video) as writer:
-        for index, rgb in video.frames():
+        for index, rgb in whole_video_frames(video, allow_partial=allow_partial, notes=partial):
             seg = runner.run(rgb, threshold=threshold, source=video.path)
             sequence.add(index, seg)
             if writer is not None:
                 writer.write(render_export(rgb, seg, alpha, settings or RenderSettings()))
             yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
-    notes = overlay_notes(writer) if writer is not None else []
+    notes = [*(overlay_notes(writer) if writer is not None else []), *partial]
     return sequence.finish(overlay=Path(overlay) if overlay is not None else None, notes=notes)
 
 
