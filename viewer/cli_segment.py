@@ -90,6 +90,10 @@ def models_main(argv: Sequence[str]) -> int:
         print(_models_text(scan.models, scan.folders, providers))
     for problem in scan.problems:
         _warn(problem)
+    for manifest in scan.models:
+        if not manifest.model_path.is_file():  # listed (MISSING), but it cannot run
+            print(f"segview: warning: {manifest.path}: model file not found: "
+                  f"{manifest.model_path}", file=sys.stderr)
     return 0
 
 

@@ -220,3 +220,16 @@ def test_segment_of_a_cut_video_exits_2_unless_allowed(cut_clip, tmp_path, capsy
     assert f"decoded {decoded} of {FRAMES} declared frames" in warning
     assert f"{decoded} frames of clip.mkv segmented" in err
     assert len(list(out.glob("clip_*.png"))) == decoded
+
+
+def test_models_warns_about_a_manifest_whose_model_is_missing(tmp_path, capsys):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    doc = json.loads((registry.bundled_models_dir() / "selfie_segmentation.json").read_text())
+    doc.update(id="gone", file="gone.onnx")
+    (folder / "gone.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["models", "--models-dir", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "gone" in out and "MISSING" in out
+    assert err == (f"segview: warning: {folder / 'gone.json'}: model file not found: "
+                   f"{folder / 'gone.onnx'}\n")

@@ -120,3 +120,27 @@ def test_one_bad_manifest_is_reported_and_the_others_still_found(folder):
     with pytest.raises(ModelError, match="no model 'nan'; .*4 manifest.* could not be read: .*"
                                          "nan.json: .*NaN"):
         find_model("nan", [folder])
+
+
+@pytest.mark.parametrize(("file", "message"), [
+    ("m\x00.onnx", "file: the name holds a NUL byte"),
+    ("f" * 5000 + ".onnx", "file: a name of 5005 characters is too long"),
+])
+def test_a_file_name_the_system_cannot_take_is_refused(folder, file, message):
+    doc = json.loads(_text(folder))
+    doc["file"] = file
+    path = write_text(folder / "odd.json", json.dumps(doc))
+    with pytest.raises(ModelError, match=message):
+        load_manifest(path)
+    assert [p.path.name for p in scan_models([folder]).problems] == ["odd.json"]
+
+
+def test_a_manifest_without_its_schema_line_is_reported_other_json_ignored(folder):
+    doc = json.loads(_text(folder))
+    del doc["schema"]
+    write_text(folder / "forgot.json", json.dumps(doc))
+    write_text(folder / "labels.json", '["cat", "dog"]')
+    write_text(folder / "config.json", '{"hidden_size": 8}')
+    (problem,) = scan_models([folder]).problems
+    assert str(problem) == (f'{folder / "forgot.json"}: looks like a model manifest but lacks '
+                            '"schema": "segview-model"')

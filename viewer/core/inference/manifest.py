@@ -34,6 +34,9 @@ SCHEMA_VERSION = 1
 MAX_INPUT_SIDE = 16384
 #: Output tensors of segmentation models have 2 to 5 dimensions; more is a typo.
 MAX_CLASS_AXIS = 7
+#: What Linux takes for one file name and for a whole path (NAME_MAX, PATH_MAX).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
 #: Integers beyond this do not survive the float conversion exactly (and a
 #: 400-digit one overflows it): no field of a manifest needs one.
 _MAX_INT = 2**53
@@ -424,6 +427,7 @@ def _check_consistency(manifest: ModelManifest, path: str | Path | None) -> None
         if out.class_offset and out.kind is OutputKind.SIGMOID:
             raise ModelError(f"{where}/class_offset: sigmoid channels are classes 1.. already",
                              path)
+    _check_file_name(manifest.file, path)
     _check_input(manifest.input, path)
     for index, out in enumerate(manifest.outputs):
         _check_output_numbers(out, f"outputs/{index}", len(manifest.class_names), path)
@@ -434,6 +438,16 @@ def _check_consistency(manifest: ModelManifest, path: str | Path | None) -> None
         class_palette(manifest)  # an unknown id fails here, at load
     if path is not None:
         _check_file_inside(manifest, Path(path))
+
+
+def _check_file_name(file: str, path: str | Path | None) -> None:
+    """A name the operating system can take (else every later stat() of it fails)."""
+    if "\0" in file:
+        raise ModelError("file: the name holds a NUL byte", path)
+    encoded = file.encode("utf-8", "surrogateescape")
+    if len(encoded) > MAX_PATH_BYTES or any(len(part.encode("utf-8", "surrogateescape"))
+                                            > MAX_NAME_BYTES for part in Path(file).parts):
+        raise ModelError(f"file: a name of {len(file)} characters is too long", path)
 
 
 def _check_input(spec: InputSpec, path: str | Path | None) -> None:

@@ -30,6 +30,7 @@ from viewer.core.fileio import atomic_open
 from viewer.core.formats.common import load_json
 from viewer.core.inference import session as ort_session
 from viewer.core.inference.manifest import (
+    SCHEMA_TAG,
     ColorOrder,
     InputSpec,
     Layout,
@@ -43,6 +44,8 @@ from viewer.core.inference.manifest import (
 from viewer.core.inference.session import shape_text
 
 ENV_VAR = "SEGVIEW_MODELS_DIR"
+#: Fields only a model manifest has (two of them make a JSON file look like one).
+_MANIFEST_KEYS = frozenset({"schema_version", "sha256", "input", "outputs", "class_names"})
 # Output names that usually hold the segmentation (a pre-fill guess only).
 _LABEL_HINTS = ("segment", "mask", "logit", "prob", "label", "class", "output", "out")
 
@@ -322,6 +325,11 @@ def _read_if_manifest(path: Path) -> ModelManifest | None:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
         raise ModelError(f"cannot be read as JSON: {reason}", path) from None
     if not is_manifest_document(data):
+        if isinstance(data, dict) and len(_MANIFEST_KEYS & data.keys()) >= 2:
+            # Other JSON files in a models folder are not ours (class lists, configs);
+            # one with a manifest's fields is a manifest that forgot its first line.
+            raise ModelError(f'looks like a model manifest but lacks "schema": "{SCHEMA_TAG}"',
+                             path)
         return None
     return manifest_from_json(data, path)
 
