@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from viewer.core.errors import ReadError
+from viewer.core.safe_input import MAX_PIXELS, open_image
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
-#: Refuse images above this many pixels (a 16k x 16k photo is 256 Mpx, ~768 MB as RGB).
-MAX_PIXELS = 300_000_000
+__all__ = ["IMAGE_EXTENSIONS", "MAX_PIXELS", "read_image"]
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -36,28 +35,13 @@ def read_image(path: str | Path) -> np.ndarray:
         When the file is missing, not an image, truncated, or too large.
     """
     path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                _check_size(img, path)
-                img = ImageOps.exif_transpose(img)
-                return _to_rgb(img)
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except UnidentifiedImageError:
-        raise ReadError("not an image file Pillow can read", path) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ReadError(f"image too large to open safely: {exc}", path) from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ReadError(f"cannot decode image (truncated or corrupt?): {exc}", path) from None
-
-
-def _check_size(img: Image.Image, path: Path) -> None:
-    width, height = img.size
-    if width * height > MAX_PIXELS:
-        raise ReadError(f"image is {width}x{height} = {width * height:,} pixels, more than the "
-                        f"{MAX_PIXELS:,} this viewer opens", path)
+    with open_image(path) as img:
+        try:
+            img = ImageOps.exif_transpose(img)
+            return _to_rgb(img)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ReadError(f"cannot decode image (truncated or corrupt?): {exc}",
+                            path) from None
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from viewer.core import images
+from viewer.core import images, safe_input
 from viewer.core.errors import ReadError
 from viewer.core.formats import common
 
@@ -44,7 +44,7 @@ def test_references_stay_inside_the_folder(tmp_path):
 def test_huge_images_are_refused_with_their_size(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     Image.new("L", (40, 30)).save(path)
-    monkeypatch.setattr(common, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(safe_input, "MAX_PIXELS", 1000)
     with pytest.raises(ReadError, match=r"big\.png: 40x30 = 1,200 pixels is more than the 1,000"):
         common.read_index_png(path)
     assert images.MAX_PIXELS >= 100_000_000  # the real limit lets 4K and far beyond through

@@ -10,54 +10,35 @@ from __future__ import annotations
 import io
 import json
 import os
-import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open, atomic_write_text
-from viewer.core.images import MAX_PIXELS
+from viewer.core.safe_input import MAX_JSON_BYTES, parse_json  # noqa: F401 (re-exported)
 from viewer.core.segmentation import FullMask, Provenance, Segmentation
-
-#: JSON files above this size are refused (a COCO file of a large dataset is ~0.5 GB).
-MAX_JSON_BYTES = 2 << 30
 INDEX_MODES = ("L", "P", "1", "I;16", "I;16B", "I;16L", "I")
 
 
 # -- JSON ---------------------------------------------------------------------
-def load_json(path: str | Path) -> Any:
-    """Parse a JSON file; syntax errors name the line and column.
+def load_json(path: str | Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Parse a JSON file with size, depth and number limits; syntax errors name line and column.
+
+    The one JSON loader of the viewer (see :func:`viewer.core.safe_input.load_json`).
 
     Raises
     ------
     ReadError
-        Missing file, not UTF-8, too large, or a syntax error.
+        Missing or not a regular file, not UTF-8, too large, too deep, a number too
+        long, ``NaN``/``Infinity``, or a syntax error.
     """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise ReadError(f"JSON file is {size:,} bytes, more than the {MAX_JSON_BYTES:,} "
-                            "this viewer reads", path)
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except IsADirectoryError:
-        raise ReadError("is a folder, not a JSON file", path) from None
-    except UnicodeDecodeError as exc:
-        raise ReadError(f"not UTF-8 text (byte {exc.start}): not a JSON file?", path) from None
-    except OSError as exc:
-        raise ReadError(f"cannot read: {exc.strerror or exc}", path) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                        path) from None
+    return safe_input.load_json(path, max_bytes)
 
 
 def dump_json(path: str | Path, data: Any) -> Path:
@@ -112,13 +93,22 @@ def resolve_reference(ref: str, base_dir: Path, source: Path) -> Path:
         candidate = Path(ref)
     if not candidate.is_absolute():
         candidate = base_dir / candidate
+    try:
+        # Before realpath, which would raise "embedded null byte" or "File name too long".
+        safe_input.check_path(candidate)
+    except ReadError as exc:
+        raise ReadError(f"refers to {safe_input.shown(ref)}: {exc.message}", source) from None
     base = Path(os.path.realpath(base_dir))
     resolved = Path(os.path.realpath(candidate))
     if resolved != base and base not in resolved.parents:
         raise ReadError(f"refers to {ref!r}, which is outside the folder {base_dir}; "
                         "refusing to read it", source)
-    if not resolved.is_file():
+    if not resolved.exists():
         raise ReadError(f"refers to {ref!r}, which does not exist ({resolved})", source)
+    try:
+        safe_input.stat_regular(resolved)
+    except ReadError as exc:
+        raise ReadError(f"refers to {ref!r}, which {exc.message}", source) from None
     return resolved
 
 
@@ -126,28 +116,10 @@ def resolve_reference(ref: str, base_dir: Path, source: Path) -> Path:
 def open_raster(path: str | Path) -> Image.Image:
     """Open an image with Pillow and load it, refusing huge or broken files.
 
-    Returns the loaded image (its pixels decoded, the file closed).
+    Returns the loaded image (its pixels decoded, the file closed). The declared size is
+    checked against our pixel limit before any pixel is decoded.
     """
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                check_pixels(img.width, img.height, path)
-                img.load()
-                return img
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except IsADirectoryError:
-        raise ReadError("is a folder, not an image", path) from None
-    except UnidentifiedImageError:
-        raise ReadError("not an image file Pillow can read", path) from None
-    except ReadError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ReadError(f"image too large to open safely: {exc}", path) from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ReadError(f"cannot decode image (truncated or corrupt?): {exc}", path) from None
+    return safe_input.load_image(path)
 
 
 def read_index_png(path: str | Path) -> tuple[np.ndarray, str, np.ndarray | None]:
@@ -228,67 +200,11 @@ def write_png(path: str | Path, pixels: np.ndarray, *, palette: np.ndarray | Non
     return path
 
 
-def check_pixels(width: int, height: int, path: Path) -> None:
-    """Refuse rasters that would exhaust memory, saying how large they are."""
-    if width <= 0 or height <= 0:
-        raise ReadError(f"image size {width}x{height} is empty", path)
-    if width * height > MAX_PIXELS:
-        raise ReadError(f"{width}x{height} = {width * height:,} pixels is more than the "
-                        f"{MAX_PIXELS:,} this viewer opens", path)
+check_pixels = safe_input.check_pixels
 
 
 # -- numpy files ----------------------------------------------------------------
-def load_npy(path: str | Path, key: str | None = None) -> np.ndarray:
-    """Load a ``.npy`` (or one array of a ``.npz``) without ever unpickling.
-
-    Parameters
-    ----------
-    key : str, optional
-        Array name inside a ``.npz``; default: the only array, or ``labels``,
-        ``mask``, ``label`` or ``arr_0``.
-    """
-    path = Path(path)
-    try:
-        if path.suffix.lower() == ".npz":
-            with np.load(path, allow_pickle=False) as archive:
-                names = list(archive.files)
-                name = key or _npz_key(names, path)
-                if name not in names:
-                    raise ReadError(f"no array {name!r} in the archive (it has {names})", path)
-                _check_npy_header_size(archive[name].shape, path)
-                return archive[name]
-        # Memory-map first: the header gives dtype and shape without reading the data.
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-        _check_npy_header_size(mapped.shape, path)
-        return np.array(mapped)
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except ReadError:
-        raise
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "python objects" in str(exc).lower():
-            raise ReadError("holds Python objects and would need pickle to load; refusing",
-                            path) from None
-        raise ReadError(f"not a valid numpy file (truncated or corrupt?): {exc}", path) from None
-    except (OSError, EOFError) as exc:
-        raise ReadError(f"not a valid numpy file (truncated or corrupt?): {exc}", path) from None
-
-
-def _npz_key(names: list[str], path: Path) -> str:
-    if len(names) == 1:
-        return names[0]
-    for name in ("labels", "label", "mask", "arr_0"):
-        if name in names:
-            return name
-    raise ReadError(f"the archive holds several arrays {names}; say which one is the label map",
-                    path)
-
-
-def _check_npy_header_size(shape: tuple[int, ...], path: Path) -> None:
-    pixels = int(np.prod(shape[-2:])) if len(shape) >= 2 else int(np.prod(shape))
-    if pixels > MAX_PIXELS:
-        raise ReadError(f"array of shape {shape} has more than the {MAX_PIXELS:,} pixels "
-                        "this viewer opens", path)
+load_npy = safe_input.load_npy
 
 
 def save_npy(path: str | Path, array: np.ndarray) -> Path:
@@ -379,11 +295,4 @@ def check_same_size(mask_size: tuple[int, int], image_size: tuple[int, int], pat
 
 def image_size_of(path: str | Path) -> tuple[int, int]:
     """Return ``(width, height)`` of an image file without decoding its pixels."""
-    path = Path(path)
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except FileNotFoundError:
-        raise ReadError("file not found", path) from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise ReadError(f"not an image Pillow can read: {exc}", path) from None
+    return safe_input.image_size(path)
