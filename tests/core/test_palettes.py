@@ -68,7 +68,7 @@ def test_user_palette_round_trip(tmp_path):
 def test_bad_palette_files_name_the_file_and_problem(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"format": "segview-palette",\n "version": 1, "entries": [}')
-    with pytest.raises(PaletteError, match=r"broken\.json: invalid JSON at line 2, column"):
+    with pytest.raises(PaletteError, match=r"broken\.json: JSON syntax error at line 2, column"):
         load_palette(path)
     with pytest.raises(PaletteError, match="file not found"):
         load_palette(tmp_path / "missing.json")

@@ -33,7 +33,7 @@ def test_bad_settings_name_the_file_and_the_problem(tmp_path):
     with pytest.raises(SettingsError, match=r"settings\.json: unknown setting\(s\): colour"):
         load_settings(path)
     path.write_text('{\n  "overlay_alpha": ,\n}')
-    with pytest.raises(SettingsError, match="invalid JSON at line 2, column 20"):
+    with pytest.raises(SettingsError, match="JSON syntax error at line 2, column 20"):
         load_settings(path)
     path.write_text('{"overlay_alpha": 3}')
     with pytest.raises(SettingsError, match=r"settings\.json: setting 'overlay_alpha' must be in 0.0..1.0"):

@@ -192,7 +192,7 @@ def _validator():
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of the document."""
-    return json.loads((_paths.resources_dir() / "schemas" / SCHEMA_FILE).read_text("utf-8"))
+    return load_json(_paths.resources_dir() / "schemas" / SCHEMA_FILE)
 
 
 def _header(seg: Segmentation, format_name: str | None, image: str | Path | None,

@@ -19,12 +19,15 @@ from typing import Any
 import numpy as np
 
 from viewer._paths import palettes_dir
-from viewer.core.errors import PaletteError
+from viewer.core import safe_input
+from viewer.core.errors import PaletteError, ReadError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.types import RGB
 
 FORMAT_TAG = "segview-palette"
 FORMAT_VERSION = 1
+#: A palette of 65,536 entries is ~5 MB of JSON; refuse what cannot be one.
+MAX_PALETTE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -140,13 +143,9 @@ def load_palette(path: str | Path) -> Palette:
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PaletteError("file not found", path) from None
-    except json.JSONDecodeError as exc:
-        raise PaletteError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PaletteError(f"cannot read: {exc}", path) from None
+        data = safe_input.load_json(path, MAX_PALETTE_BYTES, "palette file")
+    except ReadError as exc:
+        raise PaletteError(exc.message, exc.path) from None
     return palette_from_json(data, path)
 
 

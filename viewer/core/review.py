@@ -59,9 +59,12 @@ from viewer import __version__, _paths
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.common import load_json
+from viewer.core.safe_input import check_path
 
 SCHEMA_FILE = "segview-review.schema.json"
 SCHEMA_VERSION = 1
+#: A review of a whole dataset stays well under this; larger files are refused.
+MAX_REVIEW_BYTES = 256 << 20
 #: The sidecar of an opened folder, inside it.
 FOLDER_FILE = "segview-review.json"
 #: The sidecar of a single image or video is ``<stem>`` + this, beside it.
@@ -367,9 +370,9 @@ def load(path: str | Path, *, missing_ok: bool = True) -> Review:
         document that breaks the schema (with where), or a newer schema version.
     """
     path = Path(path)
-    if missing_ok and not path.exists():
+    if missing_ok and not os.path.exists(check_path(path)):
         return Review()
-    doc = load_json(path)
+    doc = load_json(path, MAX_REVIEW_BYTES)
     version = doc.get("schema_version") if isinstance(doc, dict) else None
     if isinstance(version, int) and version > SCHEMA_VERSION \
             and doc.get("schema") == "segview-review":
@@ -523,4 +526,4 @@ def _validator():
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of the sidecar."""
-    return json.loads((_paths.resources_dir() / "schemas" / SCHEMA_FILE).read_text("utf-8"))
+    return load_json(_paths.resources_dir() / "schemas" / SCHEMA_FILE)

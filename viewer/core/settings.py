@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from viewer.core.errors import SettingsError
+from viewer.core import safe_input
+from viewer.core.errors import ReadError, SettingsError
 from viewer.core.fileio import atomic_write_text
 
 SCHEMA_VERSION = 1
+#: A settings file is a few hundred bytes; anything this large is not one.
+MAX_SETTINGS_BYTES = 1 << 20
 CONFIG_ENV = "SEGVIEW_CONFIG_DIR"
 _CHOICES = {
     "render_mode": ("filled", "outline", "filled+outline"),
@@ -91,15 +94,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
         For invalid JSON (with line and column), unknown keys or bad values.
     """
     path = Path(path) if path is not None else settings_path()
-    if not path.exists():
-        return Settings()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SettingsError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                            path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"cannot read: {exc}", path) from None
+        if not os.path.exists(safe_input.check_path(path)):
+            return Settings()
+        data = safe_input.load_json(path, MAX_SETTINGS_BYTES, "settings file")
+    except ReadError as exc:
+        raise SettingsError(exc.message, exc.path) from None
     if not isinstance(data, dict):
         raise SettingsError("settings must be a JSON object", path)
     known = {f.name for f in dataclasses.fields(Settings)}

@@ -175,7 +175,7 @@ def test_wrong_dims_integers_and_truncated_files_raise_naming_the_file(tmp_path)
     with pytest.raises(ReadError, match=r"truncated\.npy: not a valid numpy file"):
         opencv_dnn.read(truncated)
     empty = save_blob(tmp_path / "empty.npy", np.zeros((1, 0, 2, 2), np.float32))
-    with pytest.raises(ReadError, match=r"empty\.npy: the blob has no classes"):
+    with pytest.raises(ReadError, match=r"empty\.npy: array of shape \(1, 0, 2, 2\) is empty"):
         opencv_dnn.read(empty)
     with pytest.raises(ReadError, match=r"flat\.npy: layout must be NCHW or NHWC"):
         opencv_dnn.read(flat, layout="CHW")

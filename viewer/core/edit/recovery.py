@@ -45,6 +45,7 @@ from viewer.core.edit.history import History
 from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
+from viewer.core.safe_input import parse_json
 from viewer.core.segment_table import Segment, SegmentTable
 from viewer.core.segmentation import FullMask, Kind, Provenance, Segmentation
 
@@ -406,7 +407,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
             info = archive.getinfo("session.json")
             if info.file_size > _MAX_META_BYTES:
                 raise ReadError(f"session.json is {info.file_size:,} bytes, too large", path)
-            meta = json.loads(archive.read(info).decode("utf-8"))
+            meta = parse_json(archive.read(info), path)
     except ReadError:
         raise
     except (OSError, KeyError, ValueError, RecursionError, zipfile.BadZipFile) as exc:

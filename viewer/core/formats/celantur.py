@@ -90,8 +90,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image
-
+from viewer.core import safe_input
+from viewer.core.errors import ReadError
 from viewer.core.formats import celantur_metadata
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.celantur_common import (
@@ -137,9 +137,9 @@ __all__ = [
 
 def _is_png(path: Path) -> bool:
     try:
-        with Image.open(path) as img:
+        with safe_input.open_image(path, check_size=False) as img:
             return img.format == "PNG"
-    except OSError:
+    except (OSError, ReadError):
         return False
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core import safe_input
 from viewer.core.budget import whole_number
 from viewer.core.errors import ReadError
 from viewer.core.formats.base import FormatSpec
@@ -211,9 +212,9 @@ def sniff_metadata(path: Path) -> bool:
     if path.name.lower().endswith(SIDECAR_SUFFIX):
         return False  # our own metadata may quote Celantur detections in its provenance
     try:
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             head = handle.read(_SNIFF_BYTES).decode("utf-8", "ignore")
-    except OSError:
+    except (OSError, ReadError):
         return False
     markers = ('"type_label"', '"parent_image"', '"duration"', '"is_anonymi')
     return '"detections"' in head and any(m in head for m in markers)

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
-from viewer.core.errors import WriteError
+from viewer.core import safe_input
+from viewer.core import safe_input
+from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import (
     INDEX_MODES,
@@ -387,9 +388,9 @@ def _name_sniffer(*suffixes: str) -> Callable[[Path], bool]:
         if not path.name.lower().endswith(suffixes):
             return False
         try:
-            with Image.open(path) as img:
+            with safe_input.open_image(path, check_size=False) as img:
                 return img.format == "PNG" and img.mode in INDEX_MODES
-        except OSError:
+        except (OSError, ReadError):
             return False
 
     return sniff

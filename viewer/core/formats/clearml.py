@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.color_lookup import (
@@ -401,9 +402,9 @@ def sniff(path: Path) -> bool:
     if path.name.lower().endswith(SIDECAR_SUFFIX):
         return False  # our own metadata JSON, which may quote a frame's provenance
     try:
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             head = handle.read(_SNIFF_BYTES).decode("utf-8", "ignore")
-    except OSError:
+    except (OSError, ReadError):
         return False
     return '"sources"' in head and ('"masks"' in head or '"mask"' in head)
 

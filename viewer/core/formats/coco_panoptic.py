@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from viewer.core import stats
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.coco_rle import first_token, known_categories
@@ -220,9 +220,12 @@ def find_json(png: Path) -> Path | None:
     """
     png = Path(png)
     preferred = png.parent.parent / f"{png.parent.name}.json"
-    candidates = [preferred] if preferred.is_file() else []
+    candidates = [preferred] if safe_input.is_regular_file(preferred) else []
     for folder in (png.parent, png.parent.parent):
-        candidates += [p for p in sorted(folder.glob("*.json")) if p != preferred]
+        # Regular files only (a FIFO named *.json would block the read for ever), and a
+        # bounded number: each is scanned whole, and a folder may hold thousands.
+        found = sorted(p for p in folder.glob("*.json") if p != preferred)
+        candidates += [p for p in found[:MAX_SNIFFED_JSONS] if safe_input.is_regular_file(p)]
     for candidate in candidates:
         if png.name in _names_in(candidate):
             return candidate
@@ -238,6 +241,8 @@ def _names_in(json_path: Path) -> frozenset[str]:
     return _names_cached(str(json_path), stat.st_mtime_ns, stat.st_size)
 
 
+#: At most this many JSON files per folder are scanned when looking for a PNG's JSON.
+MAX_SNIFFED_JSONS = 64
 _FILE_NAME = re.compile(rb'"file_name"\s*:\s*"([^"\\]*)"')
 
 
@@ -252,9 +257,8 @@ def _names_cached(json_path: str, _mtime_ns: int, size: int) -> frozenset[str]:
             != b'"segments_info"':
         return frozenset()
     try:
-        with open(json_path, "rb") as handle:
-            blob = handle.read()
-    except OSError:
+        blob = safe_input.read_bytes(json_path, MAX_JSON_BYTES, "JSON file")
+    except ReadError:
         return frozenset()
     return frozenset(os.path.basename(m.decode("utf-8", "replace"))
                      for m in _FILE_NAME.findall(blob))
@@ -607,10 +611,10 @@ def sniff(path: Path) -> bool:
     if path.suffix.lower() == ".json":
         return first_token(path, (b'"segmentation"', b'"segments_info"')) == b'"segments_info"'
     try:
-        with Image.open(path) as img:
+        with safe_input.open_image(path, check_size=False) as img:
             if img.format != "PNG" or img.mode not in ("RGB", "RGBA"):
                 return False
-    except OSError:
+    except (OSError, ReadError):
         return False
     return find_json(path) is not None
 

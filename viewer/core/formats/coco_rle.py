@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from viewer.core import stats
+from viewer.core import safe_input, stats
 from viewer.core.budget import MAX_SEGMENTS, check_count
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
@@ -807,7 +807,7 @@ def first_token(path: Path, tokens: tuple[bytes, ...], limit: int = SNIFF_BYTES)
     tail = b""
     done = 0
     try:
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             while done < limit:
                 chunk = handle.read(1 << 20)
                 if not chunk:
@@ -819,7 +819,7 @@ def first_token(path: Path, tokens: tuple[bytes, ...], limit: int = SNIFF_BYTES)
                     return min(hits)[1]
                 tail = window[-keep:] if keep else b""
                 done += len(chunk)
-    except OSError:
+    except (OSError, ReadError):
         return None
     return None
 

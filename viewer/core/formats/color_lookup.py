@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from viewer.core import safe_input
+from viewer.core.errors import ReadError
 from viewer.core.formats.common import fit_to_image
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import BACKGROUND_NAMES, Kind, Provenance, Segmentation
@@ -301,9 +302,9 @@ def rgb_text(color: Sequence[int]) -> str:
 def is_rgb_png(path: Path) -> bool:
     """True for a PNG in mode RGB or RGBA (cheap: reads the header only)."""
     try:
-        with Image.open(path) as img:
+        with safe_input.open_image(path, check_size=False) as img:
             return img.format == "PNG" and img.mode in ("RGB", "RGBA")
-    except (OSError, ValueError, SyntaxError):
+    except (OSError, ValueError, SyntaxError, ReadError):
         return False
 
 

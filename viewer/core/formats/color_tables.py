@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from viewer.core import safe_input
 from viewer.core.budget import whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
@@ -89,7 +90,7 @@ def find_legend(path: Path) -> Path | None:
 # -- text tables -----------------------------------------------------------------------
 def _read_text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return safe_input.read_text(path, what="colour table")
     except FileNotFoundError:
         raise ReadError("file not found", path) from None
     except (OSError, UnicodeDecodeError) as exc:

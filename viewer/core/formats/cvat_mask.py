@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.base import FormatSpec
@@ -154,7 +155,7 @@ def locate(path: str | Path, item: str | None = None) -> Item:
 
 def _read_lines(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safe_input.read_text(path, what="image list")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReadError(f"cannot read the image list: {exc}", path) from None
     return [line.strip() for line in text.splitlines() if line.strip()]

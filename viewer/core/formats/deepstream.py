@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from viewer.core import safe_input
 from viewer.core.budget import MAX_CLASSES, check_bytes, check_count, whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open
@@ -714,7 +714,7 @@ def sniff_jpeg(path: Path) -> bool:
 
 
 def _looks_painted(path: Path) -> bool:
-    with Image.open(path) as img:
+    with safe_input.open_image(path, check_size=False) as img:
         if img.format != "JPEG":
             return False
         # The sample writes the network's output size (512 x 512 in its config): decode that

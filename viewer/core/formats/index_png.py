@@ -13,9 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from viewer.core.errors import WriteError
+from viewer.core import safe_input
+from viewer.core import safe_input
+from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import read_index_png, write_png
 from viewer.core.formats.names import read_names_beside
@@ -105,9 +106,9 @@ def _minus_one_as_void(values: np.ndarray) -> bool:
 def sniff(path: Path) -> bool:
     """True for PNGs whose mode is an index mode (L, P, 1, 16-bit grey)."""
     try:
-        with Image.open(path) as img:
+        with safe_input.open_image(path, check_size=False) as img:
             return img.format == "PNG" and img.mode in ("L", "P", "1", "I;16", "I;16B", "I")
-    except OSError:
+    except (OSError, ReadError):
         return False
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import load_npy, save_npy
@@ -85,11 +86,10 @@ def sniff(path: Path) -> bool:
     try:
         if path.suffix.lower() == ".npz":
             return True
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        shape, dtype = safe_input.npy_header(path)
+    except (OSError, ValueError, EOFError, ReadError):
         return False
-    shape = array.shape
-    integer = np.issubdtype(array.dtype, np.integer) or array.dtype == bool
+    integer = np.issubdtype(dtype, np.integer) or dtype == bool
     return integer and (len(shape) == 2 or (len(shape) == 3 and shape[0] == 1))
 
 

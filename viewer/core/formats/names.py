@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError
 
 PLAIN_FILES = ("class_names.txt", "label_names.txt")
@@ -73,7 +74,7 @@ def _labelme_labels(path: Path) -> dict[int, str]:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return safe_input.read_text(path, what="class names file")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReadError(f"cannot read class names: {exc}", path) from None
 

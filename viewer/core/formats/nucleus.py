@@ -42,7 +42,6 @@ renumbered; beyond 256 segments, instances are merged by label (the loss
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -52,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import (
@@ -467,16 +467,16 @@ def sniff(path: Path) -> bool:
     """True for JSON naming a ``mask_url`` (parsed when small, else its first 64 KiB)."""
     try:
         size = path.stat().st_size
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             head = handle.read(_SMALL_JSON if size <= _SMALL_JSON else _HEAD_BYTES)
-    except OSError:
+    except (OSError, ReadError):
         return False
     text = head.decode("utf-8-sig", "ignore")
     if size > _SMALL_JSON:
         return '"mask_url"' in text
     try:
-        return _looks_like(json.loads(text))
-    except ValueError:
+        return _looks_like(safe_input.parse_json(text, path))
+    except (ValueError, ReadError):
         # Broken JSON that mentions mask_url is still ours: the reader says where it breaks.
         return '"mask_url"' in text
 

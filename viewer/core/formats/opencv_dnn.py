@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from viewer.core import safe_input
 from viewer.core.budget import MAX_CLASSES, check_bytes, check_count, whole_number
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.fileio import atomic_open
@@ -236,7 +237,7 @@ def _beside(path: Path, suffix: str) -> Path | None:
 def _lines(path: Path) -> list[str]:
     """The lines as OpenCV's sample reads them: trailing newlines dropped, line i = class i."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = safe_input.read_text(path, what="class list")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReadError(f"cannot read: {exc}", path) from None
     return text.rstrip("\r\n").splitlines() if text.strip() else []
@@ -304,20 +305,20 @@ def _names_option(value: Any, path: Path) -> dict[int, str]:
 def items(path: Path) -> list[str]:
     """Image indices of a blob of several images (N, C, H, W); [] for one."""
     try:
-        blob = np.load(Path(path), mmap_mode="r", allow_pickle=False)
+        shape, _dtype = safe_input.npy_header(path)
     except (OSError, ValueError, EOFError) as exc:
         raise ReadError(f"not a valid numpy file: {exc}", path) from None
-    count = blob.shape[0] if blob.ndim == 4 else 1
+    count = shape[0] if len(shape) == 4 else 1
     return [str(i) for i in range(count)] if count > 1 else []
 
 
 def sniff(path: Path) -> bool:
     """True for a ``.npy`` whose header says floats in 3 or 4 dimensions (data not read)."""
     try:
-        blob = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError, EOFError):
+        shape, dtype = safe_input.npy_header(path)
+    except (OSError, ValueError, EOFError, ReadError):
         return False
-    return np.issubdtype(blob.dtype, np.floating) and blob.ndim in (3, 4)
+    return np.issubdtype(dtype, np.floating) and len(shape) in (3, 4)
 
 
 # -- writing -------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from viewer.core import metadata
+from viewer.core import metadata, safe_input
 from viewer.core.errors import FormatError, ReadError, SegmentationError
 from viewer.core.formats import (
     celantur,
@@ -51,9 +51,9 @@ def get_format(name: str) -> FormatSpec:
 
 def find_reader(path: str | Path) -> FormatSpec:
     """Return the best format that can read ``path`` (extension, then sniff, then priority)."""
-    path = Path(path)
-    if not path.exists():
-        raise ReadError("file not found", path)
+    path = safe_input.check_path(path)
+    if not path.is_dir():
+        safe_input.stat_regular(path, "mask file")  # missing, FIFO, device: say so, never block
     # Highest priority first, and stop at the first that accepts: some sniffers
     # decode the file (a colour check), so lower ones should not run needlessly.
     for spec in sorted(FORMATS, key=lambda f: -f.priority):
@@ -71,7 +71,7 @@ def read_mask(path: str | Path, format_name: str | None = None, *, item: str | N
     When our metadata JSON from an earlier export sits beside the mask, its
     labels, colours and attributes are restored onto the segments.
     """
-    path = Path(path)
+    path = safe_input.check_path(path)
     spec = get_format(format_name) if format_name else find_reader(path)
     if spec.read is None:
         raise FormatError(f"format {spec.name!r} cannot read", path)

@@ -37,8 +37,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
 
+from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.color_lookup import (
@@ -267,7 +267,7 @@ def sniff_voc_rgb(path: Path) -> bool:
     if find_beside(path, [LABELMAP]) is not None:
         return True
     try:
-        with Image.open(path) as img:
+        with safe_input.open_image(path, check_size=False) as img:
             if img.width * img.height > _SNIFF_DECODE_PIXELS:
                 return False
         rgb = read_rgb_png(path)

@@ -14,7 +14,6 @@ formats are decoded fully by :func:`viewer.core.images.read_image`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +22,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from viewer.core.errors import ReadError
-from viewer.core.images import MAX_PIXELS, read_image
+from viewer.core.images import read_image
+from viewer.core.safe_input import open_image
 
 # EXIF orientations that swap width and height.
 _TRANSPOSED = frozenset({5, 6, 7, 8})
@@ -82,28 +82,23 @@ def read_for_model(path: str | Path, min_size: tuple[int, int] | None) -> Photo:
 
 
 def _read_draft(path: Path, min_size: tuple[int, int]) -> Photo:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path) as img:
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise ReadError(f"image is {width}x{height} = {width * height:,} pixels, more "
-                                f"than the {MAX_PIXELS:,} this viewer opens", path)
-            if img.format != "JPEG":
-                image = read_image(path)
-                return Photo(image, image.shape[:2])
-            orientation = img.getexif().get(_ORIENTATION_TAG, 1)
-            full = (width, height) if orientation in _TRANSPOSED else (height, width)
-            wanted = min_size if full == (height, width) else min_size[::-1]
-            fast = _decode_reduced(path, _reduction((height, width), wanted))
-            if fast is not None:
-                return Photo(np.ascontiguousarray(orient(fast, orientation)), full, True)
-            img.draft("RGB", (wanted[1], wanted[0]))
-            reduced = img.size != (width, height)
-            if img.mode != "RGB":
-                img = img.convert("RGB")
-            pixels = orient(np.asarray(img, dtype=np.uint8), orientation)
-            return Photo(np.ascontiguousarray(pixels), full, reduced)
+    with open_image(path) as img:  # the declared size is checked before decoding
+        width, height = img.size
+        if img.format != "JPEG":
+            image = read_image(path)
+            return Photo(image, image.shape[:2])
+        orientation = img.getexif().get(_ORIENTATION_TAG, 1)
+        full = (width, height) if orientation in _TRANSPOSED else (height, width)
+        wanted = min_size if full == (height, width) else min_size[::-1]
+        fast = _decode_reduced(path, _reduction((height, width), wanted))
+        if fast is not None:
+            return Photo(np.ascontiguousarray(orient(fast, orientation)), full, True)
+        img.draft("RGB", (wanted[1], wanted[0]))
+        reduced = img.size != (width, height)
+        if img.mode != "RGB":
+            img = img.convert("RGB")
+        pixels = orient(np.asarray(img, dtype=np.uint8), orientation)
+        return Photo(np.ascontiguousarray(pixels), full, reduced)
 
 
 def _reduction(size: tuple[int, int], wanted: tuple[int, int]) -> int:

@@ -314,7 +314,7 @@ def first_problem(doc: Any) -> str | None:
 @cache
 def schema() -> dict[str, Any]:
     """The JSON Schema of a manifest."""
-    return json.loads((_paths.resources_dir() / "schemas" / SCHEMA_FILE).read_text("utf-8"))
+    return load_json(_paths.resources_dir() / "schemas" / SCHEMA_FILE)
 
 
 def class_palette(manifest: ModelManifest) -> Palette:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from viewer import _paths
+from viewer.core import safe_input
 from viewer.core.errors import ModelError, ReadError
 from viewer.core.fileio import atomic_open
 from viewer.core.formats.common import load_json
@@ -206,7 +207,7 @@ def _scan_warning(extra_dirs: Iterable[str | Path],
 def file_sha256(path: str | Path) -> str:
     """Return the hex sha256 of a file."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with safe_input.open_regular(path, "model file") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

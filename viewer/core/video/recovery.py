@@ -31,6 +31,7 @@ from viewer.core.edit import recovery
 from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
+from viewer.core.safe_input import load_json
 from viewer.core.segmentation import Segmentation
 from viewer.core.video.frame_store import ClassRule, FrameStore
 
@@ -244,7 +245,7 @@ def _describe(path: Path) -> VideoRecovery:
     try:
         if header_path.stat().st_size > _MAX_HEADER_BYTES:
             raise ReadError("video.json is too large", path)
-        header: Any = json.loads(header_path.read_text(encoding="utf-8"))
+        header: Any = load_json(header_path, _MAX_HEADER_BYTES)
     except ReadError:
         raise
     except (OSError, ValueError, RecursionError) as exc:
