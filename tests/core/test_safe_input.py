@@ -299,3 +299,12 @@ def test_an_unreadable_file_is_a_read_error(tmp_path):
     path.chmod(0)
     with pytest.raises(ReadError, match=r"locked\.json: cannot read"):
         common.load_json(path)
+
+
+def test_a_caller_that_checks_numbers_itself_sees_them():
+    # Manifests name the bad field themselves; the loader still bounds what Python can parse.
+    data = safe_input.parse_json('{"scale": NaN, "n": ' + "9" * 400 + "}", "m.json",
+                                 finite_only=False)
+    assert data["scale"] != data["scale"] and data["n"] == int("9" * 400)
+    with pytest.raises(ReadError, match="more than 4000 digits"):
+        safe_input.parse_json('{"n": ' + "9" * 5000 + "}", "m.json", finite_only=False)

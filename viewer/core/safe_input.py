@@ -48,6 +48,8 @@ MAX_JSON_BYTES = 2 << 30
 MAX_JSON_DEPTH = 64
 #: Longer runs of digits in a JSON number are refused (Python's int() stops at 4300).
 MAX_NUMBER_DIGITS = 100
+#: The limit when the caller checks numbers itself and names the field (``finite_only=False``).
+MAX_NUMBER_DIGITS_CHECKED_BY_CALLER = 4000
 #: Longest file-name component and whole path (in bytes) a file system accepts (Linux's limits).
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
@@ -208,7 +210,9 @@ def read_head(path: str | os.PathLike, size: int) -> bytes | None:
 
 # -- JSON -----------------------------------------------------------------------------
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_LONG_NUMBER = re.compile(rb"(?<![0-9])[0-9]{%d}" % (MAX_NUMBER_DIGITS + 1))
+_LONG_NUMBER = {True: re.compile(rb"(?<![0-9])[0-9]{%d}" % (MAX_NUMBER_DIGITS + 1)),
+                False: re.compile(rb"(?<![0-9])[0-9]{%d}" % (MAX_NUMBER_DIGITS_CHECKED_BY_CALLER
+                                                              + 1))}
 # 1e309 is read as inf: only then pay for a float hook that checks each value.
 _BIG_EXPONENT = re.compile(rb"[eE][+-]?0*[0-9]{3}")
 _DEPTH_STEP = np.zeros(256, np.int8)
@@ -222,7 +226,7 @@ class _Refused(ValueError):
 
 
 def load_json(path: str | os.PathLike, max_bytes: int = MAX_JSON_BYTES,
-              what: str = "JSON file") -> Any:
+              what: str = "JSON file", *, finite_only: bool = True) -> Any:
     """Read and parse a JSON file with every limit checked first.
 
     Parameters
@@ -232,6 +236,10 @@ def load_json(path: str | os.PathLike, max_bytes: int = MAX_JSON_BYTES,
         Larger files are refused (settings and manifests pass a small limit).
     what : str
         What the file is, for messages.
+    finite_only : bool
+        False for a caller that validates every number itself and names the field
+        (model manifests): ``NaN``, ``Infinity`` and numbers of up to
+        :data:`MAX_NUMBER_DIGITS_CHECKED_BY_CALLER` digits then reach it.
 
     Raises
     ------
@@ -246,10 +254,11 @@ def load_json(path: str | os.PathLike, max_bytes: int = MAX_JSON_BYTES,
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReadError(f"not UTF-8 text (byte {exc.start}): not a JSON file?", path) from None
-    return _parse(text, data, path)
+    return _parse(text, data, path, finite_only)
 
 
-def parse_json(text: str | bytes, source: str | os.PathLike | None) -> Any:
+def parse_json(text: str | bytes, source: str | os.PathLike | None, *,
+               finite_only: bool = True) -> Any:
     """Parse JSON given as text (e.g. a member of a zip), with the limits of :func:`load_json`.
 
     Parameters
@@ -267,13 +276,13 @@ def parse_json(text: str | bytes, source: str | os.PathLike | None) -> Any:
             raise ReadError(f"not UTF-8 text (byte {exc.start}): not JSON?", source) from None
     else:
         raw = text.encode("utf-8", "surrogatepass")
-    return _parse(text, raw, source)
+    return _parse(text, raw, source, finite_only)
 
 
-def _parse(text: str, raw: bytes, source: str | os.PathLike | None) -> Any:
-    hooks = _check_json_limits(raw, source)
+def _parse(text: str, raw: bytes, source: str | os.PathLike | None, finite_only: bool) -> Any:
+    hooks = _check_json_limits(raw, source, finite_only)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, **hooks)
+        return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise ReadError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                         source) from None
@@ -283,7 +292,8 @@ def _parse(text: str, raw: bytes, source: str | os.PathLike | None) -> Any:
         raise ReadError(f"JSON holds a number this viewer cannot read: {exc}", source) from None
 
 
-def _check_json_limits(raw: bytes, source: str | os.PathLike | None) -> dict[str, Any]:
+def _check_json_limits(raw: bytes, source: str | os.PathLike | None,
+                       finite_only: bool) -> dict[str, Any]:
     """Check depth and number length without parsing; return the parser hooks needed."""
     bare: bytes | None = None
     if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
@@ -292,12 +302,19 @@ def _check_json_limits(raw: bytes, source: str | os.PathLike | None) -> dict[str
         if depth > MAX_JSON_DEPTH:
             raise ReadError(f"JSON nested {depth:,}+ levels deep, more than the "
                             f"{MAX_JSON_DEPTH} this viewer reads", source)
-    if _LONG_NUMBER.search(raw):
+    long_number = _LONG_NUMBER[finite_only]
+    if long_number.search(raw):
         bare = _STRING.sub(b'""', raw) if bare is None else bare
-        if _LONG_NUMBER.search(bare):
-            raise ReadError(f"JSON holds a number of more than {MAX_NUMBER_DIGITS} digits; "
-                            "refusing it", source)
-    return {"parse_float": _finite_float} if _BIG_EXPONENT.search(raw) else {}
+        if long_number.search(bare):
+            digits = MAX_NUMBER_DIGITS if finite_only else MAX_NUMBER_DIGITS_CHECKED_BY_CALLER
+            raise ReadError(f"JSON holds a number of more than {digits} digits; refusing it",
+                            source)
+    if not finite_only:
+        return {}
+    hooks: dict[str, Any] = {"parse_constant": _refuse_constant}
+    if _BIG_EXPONENT.search(raw):
+        hooks["parse_float"] = _finite_float
+    return hooks
 
 
 def _max_depth(bare: bytes) -> int:

@@ -27,7 +27,8 @@ INDEX_MODES = ("L", "P", "1", "I;16", "I;16B", "I;16L", "I")
 
 
 # -- JSON ---------------------------------------------------------------------
-def load_json(path: str | Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
+def load_json(path: str | Path, max_bytes: int = MAX_JSON_BYTES, *,
+              finite_only: bool = True) -> Any:
     """Parse a JSON file with size, depth and number limits; syntax errors name line and column.
 
     The one JSON loader of the viewer (see :func:`viewer.core.safe_input.load_json`).
@@ -36,9 +37,10 @@ def load_json(path: str | Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
     ------
     ReadError
         Missing or not a regular file, not UTF-8, too large, too deep, a number too
-        long, ``NaN``/``Infinity``, or a syntax error.
+        long, ``NaN``/``Infinity`` (unless ``finite_only`` is False: the caller then
+        checks numbers itself and names the field), or a syntax error.
     """
-    return safe_input.load_json(path, max_bytes)
+    return safe_input.load_json(path, max_bytes, finite_only=finite_only)
 
 
 def dump_json(path: str | Path, data: Any) -> Path:

@@ -219,7 +219,7 @@ def load_manifest(path: str | Path) -> ModelManifest:
     """
     path = Path(path)
     try:
-        data = load_json(path)
+        data = load_json(path, finite_only=False)  # manifest_from_json names the bad field
     except ReadError as exc:
         raise ModelError(exc.message, path) from None
     return manifest_from_json(data, path)

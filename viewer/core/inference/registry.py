@@ -317,7 +317,7 @@ def install_model(manifest: ModelManifest, json_path: str | Path) -> ModelManife
 # -- helpers ---------------------------------------------------------------------------------
 def _read_if_manifest(path: Path) -> ModelManifest | None:
     try:
-        data = load_json(path)
+        data = load_json(path, finite_only=False)  # manifest_from_json names the bad field
     except ReadError as exc:
         raise ModelError(exc.message, path) from None
     except (RecursionError, ValueError) as exc:
