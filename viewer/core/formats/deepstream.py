@@ -207,7 +207,7 @@ def _gathered_settings(path: Path, options: dict[str, Any]
     extra: dict[str, tuple[Any, Path]] = {}
     sidecar = sidecar_of(path)
     if sidecar.is_file():
-        data = load_json(sidecar)
+        data = load_json(sidecar, finite_only=False)  # each setting is checked, naming it
         if not isinstance(data, dict):
             raise ReadError(f"expected a JSON object of dump settings, found {type(data).__name__}",
                             sidecar)
