@@ -58,6 +58,8 @@ def test_metrics_csv_neutralises_class_and_item_names(tmp_path):
     (PermissionError(errno.EACCES, "Permission denied"), "permission denied"),
     (IsADirectoryError(errno.EISDIR, "Is a directory"), "it is a folder, not a file"),
     (MemoryError(), "there is not enough memory"),
+    (ValueError("Exceeds the limit (4300 digits) for integer string conversion"),
+     "a number in it is too long"),
 ])
 def test_system_errors_are_said_in_a_user_s_words(exc, words):
     assert describe(exc) == words

@@ -47,6 +47,8 @@ def describe(exc: BaseException) -> str | None:
         return "there is not enough memory"
     if isinstance(exc, ValueError) and "null" in str(exc).lower():
         return "the file name contains a NUL byte"
+    if isinstance(exc, ValueError) and "limit" in str(exc) and "digits" in str(exc):
+        return "a number in it is too long"  # int() refusing thousands of digits
     if isinstance(exc, UnicodeError):
         return "the name or text is not valid in its encoding"
     if isinstance(exc, RecursionError):
