@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 def offer_recovery(window: MainWindow) -> bool:
     """Offer the newest session a crashed window left; True when one was restored."""
-    videos, damaged_videos = video_recovery.scan_video_sessions()
-    scan = recovery.scan_sessions()
+    # Reported once: damaged files are renamed .damaged as they are found.
+    videos, damaged_videos = video_recovery.scan_video_sessions(set_aside_damaged=True)
+    scan = recovery.scan_sessions(set_aside_damaged=True)
     report_damaged(window, [*damaged_videos, *scan.damaged])
     for video in videos:
         lock = video_recovery.claim_video(video)

@@ -156,7 +156,9 @@ DAMAGE = {
 def test_a_damaged_file_is_reported_once_and_set_aside(folder, damage):
     path = _write_meta(folder, "bad", DAMAGE[damage])
     good = _write_meta(folder, "good", lambda m: None)
-    scanned = recovery.scan_sessions()
+    assert len(recovery.scan_sessions().damaged) == 1
+    assert path.exists()  # listing alone changes nothing
+    scanned = recovery.scan_sessions(set_aside_damaged=True)
     assert [s.path for s in scanned.sessions] == [good]
     [problem] = scanned.damaged
     assert isinstance(problem, ReadError) and problem.path == path
@@ -220,7 +222,7 @@ def test_video_sessions_are_locked_validated_and_private(folder, monkeypatch):
         "schema": video.SCHEMA, "schema_version": video.SCHEMA_VERSION,
         "saved_at": "2026-01-01T00:00:00", "video": "/v.mp4", "masks": None,
         "frames": ["one"], "rules": []}))
-    sessions, damaged = video.scan_video_sessions()
+    sessions, damaged = video.scan_video_sessions(set_aside_damaged=True)
     assert sessions == [] and [p.path for p in damaged] == [bad]
     assert "'frames'" in str(damaged[0])
     assert (folder / "video-bad.damaged").is_dir()

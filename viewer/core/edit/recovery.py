@@ -19,8 +19,8 @@ held belongs to a live window: it is never listed, restored or deleted by
 another. A crashed window's lock is free; the start that offers its session
 takes the lock first (:func:`claim`), so it is offered to one window only and
 then belongs to that window. Every file is checked before use
-(:mod:`viewer.core.edit.recovery_check`); a damaged one is reported, renamed
-``<name>.damaged`` so it is reported once, and skipped. The folder is private
+(:mod:`viewer.core.edit.recovery_check`); a damaged one is reported and
+skipped (the start-up renames it ``<name>.damaged`` so it is reported once). The folder is private
 (0700) and its files 0600: they hold the user's work.
 """
 
@@ -41,6 +41,7 @@ import numpy as np
 
 from viewer import __version__
 from viewer.core.edit import recovery_check as check
+from viewer.core.error_text import describe
 from viewer.core.edit.history import History
 from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ReadError, ViewerError, WriteError
@@ -204,19 +205,21 @@ class Scan:
     sessions : list of RecoverySession
         Sessions whose window is gone, newest first.
     damaged : list of ReadError
-        Files that could not be used, each naming its file (renamed ``.damaged``).
+        Files that could not be used, each naming its file.
     """
 
     sessions: list[RecoverySession]
     damaged: list[ReadError]
 
 
-def scan_sessions(directory: str | Path | None = None, *, include_own: bool = False) -> Scan:
+def scan_sessions(directory: str | Path | None = None, *, include_own: bool = False,
+                  set_aside_damaged: bool = False) -> Scan:
     """Find the recoverable sessions and the damaged recovery files.
 
     Sessions of a running window (their lock is held) are left out, and so
-    are this process's own unless ``include_own``. A damaged file whose lock
-    is free is renamed ``<name>.damaged`` (kept, not offered or reported again).
+    are this process's own unless ``include_own``. With ``set_aside_damaged``
+    (the start-up does this once it reports them), a damaged file whose lock
+    is free is renamed ``<name>.damaged``: kept, but not reported again.
     """
     folder = Path(directory or recovery_dir())
     if not folder.is_dir():
@@ -230,7 +233,8 @@ def scan_sessions(directory: str | Path | None = None, *, include_own: bool = Fa
         except ReadError as exc:
             if _lock_free(path):
                 damaged.append(exc)
-                set_aside(path)
+                if set_aside_damaged:
+                    set_aside(path)
             continue
         if session.own:
             if include_own:
@@ -440,8 +444,8 @@ def _make_private(path: Path) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    """An exception as words: its message, or its type when it has none."""
-    return str(exc) or type(exc).__name__
+    """An exception in a user's words where known, else its message or type."""
+    return describe(exc) or str(exc) or type(exc).__name__
 
 
 def _path_of(session: RecoverySession | str | Path, directory: str | Path | None) -> Path:

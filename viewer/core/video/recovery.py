@@ -11,8 +11,8 @@ whole-video relabel rules. A crash while autosaving leaves the previous
 ``session.lock`` in the folder is held by the window that autosaves into it
 (as for image sessions, :mod:`viewer.core.edit.session_lock`): a folder whose
 lock is held is never listed, restored or deleted by another window. Headers
-are checked field by field; a damaged folder is reported, renamed
-``<name>.damaged`` and skipped. The folder is 0700 and its files 0600.
+are checked field by field; a damaged folder is reported and skipped (the
+start-up renames it ``<name>.damaged`` so it is reported once). The folder is 0700 and its files 0600.
 """
 
 from __future__ import annotations
@@ -146,13 +146,14 @@ class VideoAutosaver:
         self._lock.release()
 
 
-def scan_video_sessions(directory: str | Path | None = None, *,
-                        include_own: bool = False) -> tuple[list[VideoRecovery], list[ReadError]]:
+def scan_video_sessions(directory: str | Path | None = None, *, include_own: bool = False,
+                        set_aside_damaged: bool = False
+                        ) -> tuple[list[VideoRecovery], list[ReadError]]:
     """The recoverable video sessions, newest first, and the damaged folders.
 
     Folders of a running window (their lock is held) are left out, and this
-    process's own unless ``include_own``; a damaged folder nobody holds is
-    renamed ``<name>.damaged`` so it is reported once.
+    process's own unless ``include_own``; with ``set_aside_damaged`` a damaged
+    folder nobody holds is renamed ``<name>.damaged`` so it is reported once.
     """
     folder = Path(directory or recovery.recovery_dir())
     if not folder.is_dir():
@@ -166,8 +167,9 @@ def scan_video_sessions(directory: str | Path | None = None, *,
         except ReadError as exc:
             if _free(path):
                 damaged.append(exc)
-                with contextlib.suppress(OSError):
-                    os.replace(path, path.with_name(path.name + recovery.DAMAGED_SUFFIX))
+                if set_aside_damaged:
+                    with contextlib.suppress(OSError):
+                        os.replace(path, path.with_name(path.name + recovery.DAMAGED_SUFFIX))
             continue
         if session.own:
             if include_own:
