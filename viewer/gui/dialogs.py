@@ -94,10 +94,10 @@ def ask_unexported(parent: QWidget, what: str) -> str:
 
 def ask_export_instead(parent: QWidget, problems: list[str]) -> bool:
     """Say why the mask cannot be saved to its own file; True to export instead."""
-    answer = QMessageBox.question(
-        parent, "Cannot save to the same file",
-        "\n".join(problems) + "\n\nExport the mask in another format instead?")
-    return answer == QMessageBox.StandardButton.Yes
+    box = plain_box(QMessageBox.Icon.Question, "Cannot save to the same file",
+                    "\n".join(problems) + "\n\nExport the mask in another format instead?",
+                    parent, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
 
 
 def ask_restore(parent: QWidget, session) -> bool:

@@ -45,6 +45,7 @@ from viewer.gui.navigation_bar import NavigationBar
 from viewer.gui.palette_panel import FILE_KEY, PalettePanel
 from viewer.gui.review_panel import ReviewPanel
 from viewer.gui.review_session import ReviewSession
+from viewer.gui.richtext import plain
 from viewer.gui.segments_panel import SegmentsPanel
 from viewer.gui.settings_saver import SettingsSaver
 from viewer.gui.shortcuts_overlay import ShortcutsOverlay
@@ -146,7 +147,7 @@ class MainWindow(QMainWindow):
         _hide_stale_tab_bars(self)
 
     def _build_status_bar(self) -> None:
-        self.hover_label = QLabel("")
+        self.hover_label = plain(QLabel(""))  # shows class names from the file
         self.statusBar().addWidget(self.hover_label, 1)
         self.progress = TaskProgress(self)
         self.statusBar().addPermanentWidget(self.progress)

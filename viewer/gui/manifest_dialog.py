@@ -39,6 +39,7 @@ from viewer.core.inference.manifest import (
     save_manifest,
 )
 from viewer.core.inference.registry import ModelDescription, install_model
+from viewer.gui.richtext import plain
 
 NO_GATE = "(none)"
 # What a gate can be: one channel of logits (BodyPix's person mask) or of probabilities.
@@ -95,7 +96,7 @@ class ManifestDialog(QDialog):
         form = QFormLayout()
         graph = "; ".join(f"{t.name} {list(t.shape)}" for t in description.inputs)
         outs = "\n".join(f"{t.name} {list(t.shape)}" for t in description.outputs)
-        form.addRow("Graph input", QLabel(graph))
+        form.addRow("Graph input", plain(QLabel(graph)))  # names from the model file
         shown = QPlainTextEdit(outs)  # one per line, scrolling: BodyPix has eight
         shown.setReadOnly(True)
         shown.setMaximumHeight(96)
@@ -114,7 +115,7 @@ class ManifestDialog(QDialog):
                               ("Sigmoid threshold", self.threshold_spin),
                               ("Class names (one per line)", self.classes_edit)):
             form.addRow(label, widget)
-        notes = QLabel("\n".join(description.notes))
+        notes = plain(QLabel("\n".join(description.notes)))
         notes.setWordWrap(True)
         notes.setMaximumWidth(640)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save

@@ -56,6 +56,7 @@ from viewer.core.recolor import (
     segment_key,
 )
 from viewer.core.segmentation import Segmentation
+from viewer.gui import dialogs
 from viewer.gui.richtext import plain, tip
 
 JSON_FILTER = "Palettes (*.json);;All files (*)"
@@ -398,7 +399,7 @@ class PalettePanel(QDockWidget):
     # -- helpers -------------------------------------------------------------
     def _show_error(self, title: str, message: str) -> None:
         """Show an error box (tests replace this)."""
-        QMessageBox.critical(self, title, message)
+        dialogs.run_message(dialogs.plain_box(QMessageBox.Icon.Critical, title, message, self))
 
     def _use(self, key: str, *, apply: bool = True) -> None:
         self._current_key = key

@@ -77,7 +77,7 @@ class StatsPanel(QDockWidget):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._redraw)
 
-        self.summary_label = plain(_wrapping_label())
+        self.summary_label = _wrapping_label()
         self.area_title = _wrapping_label("Area per class (% of image)")
         self.area_plot = plot_widget()
         self.area_plot.showAxis("right")
@@ -370,7 +370,7 @@ def plot_widget() -> pg.PlotWidget:
 
 
 def _wrapping_label(text: str = "") -> QLabel:
-    label = QLabel(text)
+    label = plain(QLabel(text))  # class names are the user's text
     label.setWordWrap(True)
     return label
 

@@ -20,6 +20,7 @@ from superqt.utils import GeneratorWorker
 from viewer.core.error_text import describe
 from viewer.core.errors import ViewerError
 from viewer.core.tasks import Progress, Task
+from viewer.gui.richtext import plain
 
 
 class TaskHandle(QObject):
@@ -162,7 +163,7 @@ class TaskProgress(QWidget):
 
     def __init__(self, parent: QWidget | None = None, delay_ms: int = 250):
         super().__init__(parent)
-        self.label = QLabel(self)
+        self.label = plain(QLabel(self))  # task titles hold file names
         self.bar = QProgressBar(self)
         self.bar.setFixedWidth(160)
         self.bar.setTextVisible(False)
