@@ -225,3 +225,30 @@ def test_preferences_are_saved_when_they_change_not_only_at_quit(qtbot):
     saved = json.loads(settings_path().read_text())
     assert saved["theme"] == "dark" and saved["overlay_alpha"] == pytest.approx(0.3)
     assert load_settings().theme == "dark"
+
+
+def test_a_video_session_of_another_frame_size_is_refused_not_restored(qtbot, tmp_path,
+                                                                       monkeypatch,
+                                                                       shown_messages):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from video_clips import write_masked_clip
+
+    from viewer.core.video import recovery as video_recovery
+    from viewer.core.video.frame_store import FrameStore
+
+    (tmp_path / "clip").mkdir()
+    video, masks = write_masked_clip(tmp_path / "clip")
+    store = FrameStore(None, frame_count=5)
+    store.keep_edit(2, Segmentation.from_values(np.ones((3, 3), np.uint8)))
+    saver = video_recovery.VideoAutosaver(store, video, masks)
+    folder = saver.save()
+    saver.close()  # its window died
+    monkeypatch.setattr(recovery, "PROCESS_TOKEN", "another process")
+    monkeypatch.setattr(dialogs, "ask_restore", lambda parent, session: True)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert win.edits.offer_recovery()  # the video opens ...
+    qtbot.waitUntil(lambda: bool(shown_messages), timeout=20000)
+    assert "the autosaved mask is 3x3 but the video's frames are" in shown_messages[0]  # ... without it
+    assert win.video.store.edited_frames() == []
+    assert not folder.exists() and folder.with_name(folder.name + ".damaged").is_dir()

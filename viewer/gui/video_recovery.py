@@ -11,7 +11,12 @@ from pathlib import Path
 
 from viewer.core.edit.session_lock import SessionLock
 from viewer.core.errors import ViewerError
-from viewer.core.video.recovery import VideoAutosaver, VideoRecovery, restore_video
+from viewer.core.video.recovery import (
+    VideoAutosaver,
+    VideoRecovery,
+    restore_video,
+    set_aside_video,
+)
 from viewer.gui import dialogs
 
 
@@ -49,8 +54,9 @@ class FrameRecovery:
         try:
             frames = restore_video(session, frame_shape=(info.height, info.width))
         except ViewerError as exc:
-            lock.release()  # the folder stays, for the user to look at
-            dialogs.show_error(self.window, "Cannot restore", exc)
+            kept = set_aside_video(session, lock)  # kept for the user, never offered again
+            dialogs.show_error(self.window, "Cannot restore", exc,
+                               note=f"The autosaved edits are kept in {kept}." if kept else None)
             return
         for index, seg in frames.items():
             if 0 <= index < self.store.frame_count:

@@ -261,13 +261,14 @@ def claim(session: RecoverySession) -> SessionLock | None:
 
 
 def restore(session: RecoverySession | str | Path, directory: str | Path | None = None, *,
-            image_shape: tuple[int, ...] | None = None) -> Segmentation:
+            image_shape: tuple[int, ...] | None = None,
+            onto: str = "the photo is") -> Segmentation:
     """Read a session back as the segmentation it was when autosaved.
 
     ``session`` is a :class:`RecoverySession`, a session id or a file path.
     Every field and array is checked first; with ``image_shape`` the label
-    map must also be the size of the image it is restored onto. The result is
-    unsaved work: mark its history dirty.
+    map must also be the size of the image it is restored onto (``onto`` names
+    it in the message). The result is unsaved work: mark its history dirty.
 
     Raises
     ------
@@ -277,7 +278,7 @@ def restore(session: RecoverySession | str | Path, directory: str | Path | None 
     path = _path_of(session, directory)
     meta = _read_meta(path)
     shape = tuple(meta["shape"])
-    check.check_fits(shape, image_shape, path)
+    check.check_fits(shape, image_shape, path, onto)
     try:
         with zipfile.ZipFile(path) as archive:
             labels = check.read_checked_array(archive, "labels.npy", shape, "ui", path)

@@ -110,10 +110,10 @@ def read_checked_array(archive: zipfile.ZipFile, name: str, shape: tuple[int, ..
 
 
 def check_fits(labels_shape: tuple[int, int], image_shape: tuple[int, ...] | None,
-               path: Path) -> None:
+               path: Path, onto: str = "the photo is") -> None:
     """Refuse a label map that is not the size of the image it would be restored onto."""
     if image_shape is not None and tuple(image_shape[:2]) != tuple(labels_shape):
-        raise ReadError(f"the autosaved mask is {_size(labels_shape)} but the photo is "
+        raise ReadError(f"the autosaved mask is {_size(labels_shape)} but {onto} "
                         f"{_size(image_shape[:2])}; it was not restored", path)
 
 

@@ -203,7 +203,7 @@ def restore_video(session: VideoRecovery, *,
         Naming the first frame file that is damaged or the wrong size.
     """
     return {index: recovery.restore(session.path / f"{_frame_id(index)}{recovery.SUFFIX}",
-                                    image_shape=frame_shape)
+                                    image_shape=frame_shape, onto="the video's frames are")
             for index in session.frames}
 
 
@@ -215,6 +215,23 @@ def discard_video(session: VideoRecovery, lock: SessionLock | None = None) -> bo
     """
     return _remove(session.path, lock if lock is not None and lock.held
                    else SessionLock(session.path / LOCK))
+
+
+def set_aside_video(session: VideoRecovery, lock: SessionLock | None = None) -> Path | None:
+    """Rename a session's folder ``<name>.damaged`` (it cannot be restored): kept, not offered.
+
+    Only when nobody runs it (the claimed ``lock``, or a free one). Returns the new name.
+    """
+    held = lock if lock is not None and lock.held else SessionLock(session.path / LOCK)
+    if not held.acquire():
+        return None
+    held.release()  # Windows cannot rename a folder holding an open file
+    target = session.path.with_name(session.path.name + recovery.DAMAGED_SUFFIX)
+    try:
+        os.replace(session.path, target)
+    except OSError:
+        return None
+    return target
 
 
 def _remove(folder: Path, lock: SessionLock) -> bool:
