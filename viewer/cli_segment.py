@@ -16,12 +16,17 @@ from pathlib import Path
 
 from viewer.cli_args import fraction
 from viewer.cli_progress import ProgressBar
-from viewer.core.errors import ViewerError
+from viewer.core.errors import ModelError, ViewerError
 from viewer.core.export import export
 from viewer.core.formats.registry import get_format
 from viewer.core.images import IMAGE_EXTENSIONS
 from viewer.core.inference.manifest import ModelManifest
-from viewer.core.inference.registry import describe_onnx, find_model, scan_models
+from viewer.core.inference.registry import (
+    describe_onnx,
+    find_model,
+    scan_models,
+    verify_sha256,
+)
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.inference.session import available_providers
 from viewer.core.inference.tasks import SegmentResult, segment_images
@@ -79,22 +84,36 @@ def models_main(argv: Sequence[str]) -> int:
         return _describe(args.describe, args.json)
     scan = scan_models(args.models_dir)
     providers = available_providers()
+    checks = {m.id: _check_file(m) for m in scan.models}
     if args.json:
         print(json.dumps({
-            "models": [_model_record(m) for m in scan.models],
+            "models": [_model_record(m, checks[m.id]) for m in scan.models],
             "folders": [str(f) for f in scan.folders],
             "providers": providers,
             "problems": [str(p) for p in scan.problems],
         }, indent=2, ensure_ascii=False))
     else:
-        print(_models_text(scan.models, scan.folders, providers))
+        print(_models_text(scan.models, scan.folders, providers, checks))
     for problem in scan.problems:
         _warn(problem)
-    for manifest in scan.models:
-        if not manifest.model_path.is_file():  # listed (MISSING), but it cannot run
-            print(f"segview: warning: {manifest.path}: model file not found: "
-                  f"{manifest.model_path}", file=sys.stderr)
+    for error in filter(None, checks.values()):  # listed, but they cannot run
+        print(f"segview: warning: {error}", file=sys.stderr)
     return 0
+
+
+def _check_file(manifest: ModelManifest) -> ModelError | None:
+    """Why the model file cannot be loaded (missing, or not the file its manifest hashed).
+
+    Listing is where a user looks for what works, so it pays for one hash of
+    each model file here rather than let ``segment`` be the first to say so.
+    """
+    if not manifest.model_path.is_file():
+        return ModelError(f"model file not found: {manifest.model_path}", manifest.path)
+    try:
+        verify_sha256(manifest)
+    except ModelError as exc:
+        return exc
+    return None
 
 
 class _Writer:
@@ -201,11 +220,12 @@ def _describe(path: Path, as_json: bool) -> int:
     return 0
 
 
-def _model_record(manifest: ModelManifest) -> dict:
+def _model_record(manifest: ModelManifest, problem: ModelError | None) -> dict:
     spec = manifest.input
     return {
         "id": manifest.id, "name": manifest.name, "manifest": str(manifest.path),
         "file": str(manifest.model_path), "present": manifest.model_path.is_file(),
+        "usable": problem is None, "problem": str(problem) if problem else None,
         "licence": manifest.licence, "classes": list(manifest.class_names),
         "input_size": list(spec.size) if spec.size else None,
         "outputs": [o.name for o in manifest.outputs],
@@ -213,11 +233,12 @@ def _model_record(manifest: ModelManifest) -> dict:
 
 
 def _models_text(models: Sequence[ModelManifest], folders: Sequence[Path],
-                 providers: Sequence[str]) -> str:
+                 providers: Sequence[str], checks: dict[str, ModelError | None]) -> str:
     rows = [("id", "classes", "input", "file", "name")]
     for m in models:
         size = "x".join(map(str, m.input.size)) if m.input.size else "any"
-        present = "ok" if m.model_path.is_file() else "MISSING"
+        present = "ok" if checks[m.id] is None else \
+            "MISSING" if not m.model_path.is_file() else "BAD SHA256"
         rows.append((m.id, str(len(m.class_names)), size, present, m.name))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()

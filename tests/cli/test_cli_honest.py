@@ -233,3 +233,19 @@ def test_models_warns_about_a_manifest_whose_model_is_missing(tmp_path, capsys):
     assert "gone" in out and "MISSING" in out
     assert err == (f"segview: warning: {folder / 'gone.json'}: model file not found: "
                    f"{folder / 'gone.onnx'}\n")
+
+
+def test_models_warns_about_a_model_file_its_manifest_did_not_hash(tmp_path, capsys):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    doc = json.loads((registry.bundled_models_dir() / "selfie_segmentation.json").read_text())
+    doc.update(id="swapped", file="swapped.onnx")
+    (folder / "swapped.json").write_text(json.dumps(doc), encoding="utf-8")
+    (folder / "swapped.onnx").write_bytes(b"not the model")
+    assert main(["models", "--models-dir", str(folder), "--json"]) == 0
+    out, err = capsys.readouterr()
+    (record,) = [m for m in json.loads(out)["models"] if m["id"] == "swapped"]
+    assert record["present"] and not record["usable"] and "sha256 mismatch" in record["problem"]
+    assert err.startswith(f"segview: warning: {folder / 'swapped.onnx'}: sha256 mismatch: ")
+    assert main(["models", "--models-dir", str(folder)]) == 0
+    assert "BAD SHA256" in capsys.readouterr().out
