@@ -34,7 +34,8 @@ def corpus_run():
     cases_file = write_cases(_CASES, _ROOT / "cases.json")
     env = {"SEGVIEW_CONFIG_DIR": str(_ROOT / "config"),
            "SEGVIEW_RECOVERY_DIR": str(_ROOT / "recovery"),
-           "XDG_DATA_HOME": str(_ROOT / "data")}  # the user models folder
+           "XDG_DATA_HOME": str(_ROOT / "data"),  # the user models folder
+           "SEGVIEW_DEBUG": "1"}  # a bug escapes as its traceback, which the runner records
     results = run_cases(_CASES, _ROOT / "files", cases_file, env=env, unset=("SEGVIEW_MODELS_DIR",))
     return {c.id: c for c in _CASES}, results
 
