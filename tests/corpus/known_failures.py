@@ -13,7 +13,6 @@ STILL_FAILING: dict[str, str] = {
     'manifest-json-null-listed': 'honest',
     'manifest-json-number-listed': 'honest',
     'manifest-json-string-listed': 'honest',
-    'manifest-sha256-wrong-listed': 'honest',
     'coco-panoptic-file-name-long': 'loaders',
     'npy-header-garbage': 'loaders',
     'palette-name-list': 'loaders',
