@@ -96,8 +96,10 @@ def _gib(nbytes: int) -> str:
     return f"{nbytes / (1 << 30):.1f} GiB"
 
 
-_DIGITS = re.compile(r"[0-9]+")
-_SIGNED_DIGITS = re.compile(r"-?[0-9]+")
+# 18 digits hold any count or size a file can mean; longer ones are not numbers to us
+# (and past 4,300 digits int() itself refuses them with a traceback).
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_SIGNED_DIGITS = re.compile(r"-?[0-9]{1,18}")
 
 
 def whole_number(text: str, *, signed: bool = False) -> int | None:

@@ -286,3 +286,18 @@ def test_uint64_values_above_int64_are_refused_not_wrapped(tmp_path, capsys):
     np.save(path, np.array([[0, 2**63 + 5], [1, 2**64 - 1]], np.uint64))
     line = cli_error(capsys, "info", str(path))
     assert str(path) in line and "18,446,744,073,709,551,615" in line
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "", "-", "9" * 19, "9" * 5000, "1.5"])
+def test_whole_number_refuses_what_is_no_count(text):
+    from viewer.core.budget import whole_number
+
+    assert whole_number(text) is None
+
+
+def test_whole_number_reads_plain_and_signed_digits():
+    from viewer.core.budget import whole_number
+
+    assert whole_number(" 42 ") == 42
+    assert whole_number("-3", signed=True) == -3
+    assert whole_number("-3") is None

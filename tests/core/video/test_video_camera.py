@@ -115,3 +115,10 @@ def test_parse_source_rejects_blank_text():
 ])
 def test_passwords_are_hidden(url, shown):
     assert _without_password(url) == shown
+
+
+def test_a_superscript_digit_is_a_file_name_not_a_camera_number():
+    from viewer.core.video.camera import parse_source
+
+    assert parse_source("²") == "²"
+    assert parse_source("2") == 2

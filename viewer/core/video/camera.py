@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
+from viewer.core.budget import whole_number
 from viewer.core.errors import ReadError, ViewerError
 from viewer.core.video.base import FALLBACK_FPS
 
@@ -94,7 +95,8 @@ def parse_source(text: str) -> int | str:
     if not text:
         raise ViewerError("no source given: type a camera number (0, 1, ...), "
                           "a stream URL (rtsp://...) or a video file")
-    return int(text) if text.isdigit() else text
+    index = whole_number(text)
+    return text if index is None else index
 
 
 def open_stream(source: int | str | Path) -> LiveStream:
