@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from viewer.core.errors import ViewerError
-from viewer.core.export import export
+from viewer.core.export import default_stem, export
 from viewer.core.formats.common import image_size_of
 from viewer.core.formats.registry import FORMATS, find_reader, get_format, list_items, read_mask
+from viewer.core.formats.names import sidecar_path
 from viewer.core.metadata import segment_records
+from viewer.core.output_guard import guarded
 from viewer.core.segmentation import Segmentation
+from viewer.core.transaction import recover
 from viewer.core.video.base import is_video
 
 EXIT_BAD_INPUT = 2
@@ -87,7 +90,12 @@ def convert_main(argv: Sequence[str]) -> int:
     parser.add_argument("--from", dest="source", help="source format (default: detected)")
     parser.add_argument("--image", type=Path, help="the photo: sizes are checked, small masks "
                                                    "upscaled with nearest neighbour")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing files in --out that are not from an earlier "
+                             "export of these masks (never an input)")
     args = parser.parse_args(argv)
+    for note in recover(args.out):
+        print(f"segview: {note}", file=sys.stderr)
     try:
         target = get_format(args.to)
         if target.write is None:
@@ -96,8 +104,9 @@ def convert_main(argv: Sequence[str]) -> int:
         if args.image is not None and len(args.inputs) > 1:
             raise ViewerError("--image belongs to a single input")
         options = _image_options(args.image)
-        for path in args.inputs:
-            _convert_one(path, args, options)
+        with guarded(_read_files(args), overwrite=args.overwrite):
+            for path in args.inputs:
+                _convert_one(path, args, options)
     except ViewerError as exc:
         return _fail(exc)
     return 0
@@ -125,7 +134,8 @@ def _convert_one(path: Path, args: argparse.Namespace, options: dict) -> None:
     items = list_items(path, spec.name) or [None]
     for item in items:
         seg = read_mask(path, spec.name, item=item, **options)
-        stem = path.stem if item is None else Path(str(item)).stem
+        stem = default_stem(path if item is None else path.with_name(Path(str(item)).name),
+                            args.out)
         result = export(seg, args.to, args.out, stem, image=args.image,
                         image_size=options.get("image_size"))
         for note in seg.provenance.details.get("warnings", []):
@@ -134,6 +144,12 @@ def _convert_one(path: Path, args: argparse.Namespace, options: dict) -> None:
             print(written)
         for loss in result.lost:
             print(f"{path}: lost in {args.to}: {loss}", file=sys.stderr)
+
+
+def _read_files(args: argparse.Namespace) -> list[Path]:
+    """What convert reads: the inputs, their metadata JSONs, the photo (never written over)."""
+    files = [*args.inputs, *([args.image] if args.image is not None else [])]
+    return files + [s for s in (sidecar_path(p) for p in args.inputs) if s is not None]
 
 
 def _image_options(image: Path | None) -> dict:

@@ -16,7 +16,9 @@ from pathlib import Path
 from viewer.cli_args import fraction, int_in
 from viewer.cli_progress import drain_with_bar
 from viewer.core.errors import ViewerError
+from viewer.core.output_guard import guarded
 from viewer.core.render.pipeline import MAX_THICKNESS, Mode, RenderSettings
+from viewer.core.transaction import recover
 from viewer.core.video.base import FrameReader
 from viewer.core.video.complete import PartialVideoError
 from viewer.core.video.export import OverlayVideo, export_overlay_video
@@ -31,6 +33,8 @@ MAX_FRAME_NUMBER = 10**9
 def render_main(argv: Sequence[str]) -> int:
     """``segview render VIDEO --masks SOURCE -o OUT [--alpha A] ...``."""
     args = _parser().parse_args(argv)
+    for note in recover(args.output.parent):
+        print(f"segview: {note}", file=sys.stderr)
     try:
         if args.output.resolve() == args.video.resolve():
             raise ViewerError("the output would overwrite the input video", args.output)
@@ -48,7 +52,8 @@ def render_main(argv: Sequence[str]) -> int:
                                         settings=settings, write_metadata=not args.no_metadata,
                                         allow_partial=args.allow_partial)
             try:
-                result = drain_with_bar(task, quiet=args.quiet)
+                with guarded(_read_files(args), named=[args.output], overwrite=args.overwrite):
+                    result = drain_with_bar(task, quiet=args.quiet)
             except ViewerError as exc:
                 return _fail(exc)
             _report(result, masks)
@@ -66,6 +71,11 @@ def _open_masks(args: argparse.Namespace, video: FrameReader) -> MaskSource:
         raise ViewerError(f"has masks for {shown}, none of the video's 0-{video.frame_count - 1} "
                           "(is --first-number right?)", args.masks)
     return masks
+
+
+def _read_files(args: argparse.Namespace) -> list[Path]:
+    """What render reads (never written over): the video, the masks, the legend."""
+    return [p for p in (args.video, args.masks, args.legend) if p is not None]
 
 
 def _report(result: OverlayVideo, masks: MaskSource) -> None:
@@ -113,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-partial", action="store_true",
                         help="render the frames there are of a video cut short, with a "
                              "warning (default: exit 2 saying how many frames are missing)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing <OUT stem>.segview.json that is not the "
+                             "metadata of OUT (OUT itself is replaced: you named it)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

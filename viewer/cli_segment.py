@@ -17,7 +17,7 @@ from pathlib import Path
 from viewer.cli_args import fraction
 from viewer.cli_progress import ProgressBar
 from viewer.core.errors import ModelError, ViewerError
-from viewer.core.export import export
+from viewer.core.export import default_stem, export
 from viewer.core.formats.registry import get_format
 from viewer.core.images import IMAGE_EXTENSIONS
 from viewer.core.inference.manifest import ModelManifest
@@ -30,7 +30,9 @@ from viewer.core.inference.registry import (
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.inference.session import available_providers
 from viewer.core.inference.tasks import SegmentResult, segment_images
+from viewer.core.output_guard import guarded
 from viewer.core.tasks import drain
+from viewer.core.transaction import recover
 
 EXIT_BAD_INPUT = 2
 DEFAULT_FORMAT = "index-png"
@@ -41,6 +43,8 @@ def segment_main(argv: Sequence[str]) -> int:
     from viewer import cli_segment_video  # imports this module: not at the top
 
     args = _segment_parser().parse_args(argv)
+    for note in recover(args.out):
+        print(f"segview: {note}", file=sys.stderr)
     try:
         target = get_format(args.format)
         if target.write is None:
@@ -58,7 +62,8 @@ def segment_main(argv: Sequence[str]) -> int:
     task = segment_images(runner, paths, threshold=args.threshold, on_result=writer,
                           keep=False)
     try:
-        drain(task, bar.update)
+        with guarded(paths, overwrite=args.overwrite):
+            drain(task, bar.update)
     except ViewerError as exc:
         bar.finish()
         return _fail(exc)
@@ -134,7 +139,8 @@ class _Writer:
             return
         seg = result.segmentation
         try:
-            written = export(seg, self.format_name, self.out_dir, result.path.stem,
+            written = export(seg, self.format_name, self.out_dir,
+                             default_stem(result.path, self.out_dir),
                              image=result.path, image_size=(seg.width, seg.height),
                              palette=(f"model:{self.manifest.id}", self.manifest.name))
         except ViewerError as exc:
@@ -181,6 +187,9 @@ def _segment_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-partial", action="store_true",
                         help="video input cut short: segment the frames there are, with a "
                              "warning (default: exit 2 saying how many frames are missing)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing files in --out that are not from an earlier "
+                             "export (never an input)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from viewer.cli_progress import drain_with_bar
 from viewer.cli_segment import EXIT_BAD_INPUT
 from viewer.core.errors import ViewerError
+from viewer.core.output_guard import guarded
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.video.base import is_video
 from viewer.core.video.complete import PartialVideoError
@@ -48,7 +49,9 @@ def segment_video_main(args: argparse.Namespace, runner: ModelRunner, format_nam
                              threshold=args.threshold, alpha=args.alpha,
                              sidecars=args.sidecars, allow_partial=args.allow_partial)
         try:
-            result = drain_with_bar(task, quiet=args.quiet)
+            with guarded([path], named=[args.overlay] if args.overlay else [],
+                         overwrite=args.overwrite):
+                result = drain_with_bar(task, quiet=args.quiet)
         except ViewerError as exc:
             return _fail(exc)
     _report(result, path, len(result.mask_files))

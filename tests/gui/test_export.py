@@ -65,3 +65,69 @@ def test_export_action_follows_the_mask(window):
     assert window.export_action.isEnabled()
     window.set_segmentation(None)
     assert not window.export_action.isEnabled()
+
+
+# -- never over the photo, never a file replaced without asking (issue 16) ------------------
+
+
+@pytest.fixture
+def photo_window(open_window, tmp_path):
+    import shutil
+
+    from viewer import _paths
+
+    shutil.copy(_paths.sample_image(), tmp_path / "astronaut.png")
+    shutil.copy(_paths.sample_mask(), tmp_path / "mask_in.png")
+    return open_window(tmp_path / "astronaut.png", tmp_path / "mask_in.png")
+
+
+def test_the_dialog_never_offers_the_photos_own_file(photo_window, qtbot, tmp_path):
+    from viewer.gui.export_dialog import ExportChoice as Choice
+
+    last = Choice("index-png", tmp_path, "x", False)
+    dialog = ExportDialog(photo_window.segmentation, "astronaut", last,
+                          photo=photo_window.image_path)
+    qtbot.addWidget(dialog)
+    assert dialog.choice().stem == "astronaut_mask"
+    save = dialog.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert save.isEnabled()
+    dialog.stem_edit.setText("astronaut")  # typed back: switched again, never the photo
+    assert dialog.choice().stem == "astronaut_mask"
+    dialog.folder_edit.setText(str(tmp_path / "elsewhere"))
+    dialog.stem_edit.setText("astronaut")
+    assert dialog.choice().stem == "astronaut" and save.isEnabled()
+
+
+def test_export_asks_before_replacing_and_no_leaves_every_file(photo_window, tmp_path,
+                                                               monkeypatch):
+    photo = tmp_path / "astronaut.png"
+    before = photo.read_bytes()
+    choice = ExportChoice("index-png", tmp_path, "astronaut_mask", False)
+    assert photo_window.export_to(choice) is not None  # nothing there yet: no question
+    first = (tmp_path / "astronaut_mask.png").read_bytes()
+    seg = photo_window.segmentation
+    seg.table.update_many({next(iter(seg.table)).id: {"label": "changed"}})
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    sidecar = (tmp_path / "astronaut_mask.segview.json").read_bytes()
+    assert photo_window.export_to(choice) is None
+    assert asked and "astronaut_mask" in asked[0]
+    assert (tmp_path / "astronaut_mask.segview.json").read_bytes() == sidecar
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert photo_window.export_to(choice) is not None
+    assert (tmp_path / "astronaut_mask.png").read_bytes() == first  # same pixels
+    assert b"changed" in (tmp_path / "astronaut_mask.segview.json").read_bytes()
+    assert photo.read_bytes() == before
+
+
+def test_export_onto_the_photo_is_refused_even_when_agreed(photo_window, tmp_path,
+                                                          monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    photo = tmp_path / "astronaut.png"
+    before = photo.read_bytes()
+    assert photo_window.export_to(ExportChoice("index-png", tmp_path, "astronaut", False)) \
+        is None
+    assert photo.read_bytes() == before and shown and "astronaut.png" in shown[0]

@@ -18,6 +18,7 @@ from viewer.core.formats.common import overlap_losses, write_png
 from viewer.core.formats.names import SIDECAR_SUFFIX
 from viewer.core.formats.registry import get_format
 from viewer.core.segmentation import Segmentation
+from viewer.core.transaction import current_path, file_sha256, transaction
 
 
 @dataclass(frozen=True)
@@ -91,20 +92,44 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
         raise WriteError(f"the mask is {seg.width}x{seg.height} but the image is "
                          f"{image_size[0]}x{image_size[1]}", primary)
     lost = losses(seg, format_name)
-    files = [Path(f) for f in spec.write(seg, primary, **options)]
-    doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
-                         format_name=spec.name, image=image, image_size=image_size,
-                         palette=palette, lost=lost)
-    if review:
-        doc["review"] = dict(review)
-    rendered = None
-    if overlay is not None:
-        rendered = write_png(out_dir / f"{stem}_overlay.png", overlay)
-        doc["overlay_file"] = _relative(rendered, out_dir)
-    # Named after the primary file the writer chose (Celantur renames it to
-    # <stem>_ins_maks.png), so that reading that file finds the sidecar.
-    meta_path = metadata.write(out_dir / f"{files[0].stem}{SIDECAR_SUFFIX}", doc)
+    # One transaction: the masks, side files, overlay and metadata appear together
+    # or not at all, and a failure leaves the previous versions in place.
+    with transaction(home=out_dir, label=str(seg.provenance.source or stem)):
+        files = [Path(f) for f in spec.write(seg, primary, **options)]
+        doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
+                             format_name=spec.name, image=image, image_size=image_size,
+                             palette=palette, lost=lost)
+        doc["mask_sha256"] = {_relative(f, out_dir): file_sha256(current_path(f))
+                              for f in files}
+        if review:
+            doc["review"] = dict(review)
+        rendered = None
+        if overlay is not None:
+            rendered = write_png(out_dir / f"{stem}_overlay.png", overlay)
+            doc["overlay_file"] = _relative(rendered, out_dir)
+        # Named after the primary file the writer chose (Celantur renames it to
+        # <stem>_ins_maks.png), so that reading that file finds the sidecar.
+        meta_path = metadata.write(out_dir / f"{files[0].stem}{SIDECAR_SUFFIX}", doc)
     return ExportResult(files, meta_path, lost, rendered)
+
+
+def default_stem(source: str | Path, out_dir: str | Path) -> str:
+    """The output stem for ``source`` written into ``out_dir``: never the source's own name.
+
+    ``<stem>`` in another folder, ``<stem>_mask`` in the source's own folder, so
+    that no format's default name can land on the file it was made from.
+    """
+    source, out_dir = Path(source), Path(out_dir)
+    if _same_folder(source.parent, out_dir):
+        return f"{source.stem}_mask"
+    return source.stem
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
 
 
 def _relative(path: Path, base: Path) -> str:

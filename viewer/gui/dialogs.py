@@ -50,9 +50,9 @@ def ask_folder(parent: QWidget, title: str, folder: str) -> str:
 
 
 def ask_export(parent: QWidget, seg: Segmentation, stem: str,
-               last: ExportChoice | None) -> ExportChoice | None:
+               last: ExportChoice | None, photo: Path | None = None) -> ExportChoice | None:
     """Run the export dialog; None when cancelled."""
-    dialog = ExportDialog(seg, stem, last, parent)
+    dialog = ExportDialog(seg, stem, last, parent, photo=photo)
     if dialog.exec() == QDialog.DialogCode.Accepted:
         return dialog.choice()
     return None

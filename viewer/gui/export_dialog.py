@@ -3,10 +3,16 @@
 It shows what the chosen format would lose before anything is written, and
 runs :func:`viewer.core.export.export`, the same code as ``segview convert``,
 so the GUI and the CLI write identical files (masks + metadata JSON).
+
+It never offers the photo's own file as the mask's name, and
+:func:`run_export` asks before replacing any file that exists (the photo and
+the mask read are never replaced, whatever the answer).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +26,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
 
-from viewer.core.export import losses
-from viewer.core.formats.registry import FORMATS
+from viewer.core.export import ExportResult, default_stem, export, losses
+from viewer.core.formats.registry import FORMATS, get_format
+from viewer.core.output_guard import OutputExistsError, guarded
 from viewer.core.segmentation import Segmentation
 
 
@@ -53,10 +61,11 @@ class ExportDialog(QDialog):
     """
 
     def __init__(self, seg: Segmentation, stem: str, last: ExportChoice | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *, photo: Path | None = None):
         super().__init__(parent)
         self.setWindowTitle("Export mask")
         self._seg = seg
+        self._photo = photo
         self.format_combo = QComboBox(self)
         for spec in FORMATS:
             if spec.write is not None:
@@ -111,10 +120,67 @@ class ExportDialog(QDialog):
             self.folder_edit.setText(folder)
 
     def _update_state(self) -> None:
+        folder, stem = self.folder_edit.text().strip(), self.stem_edit.text().strip()
+        if self._photo is not None and folder and stem == self._photo.stem:
+            mask_stem = default_stem(self._photo, Path(folder))
+            if mask_stem != stem:  # the photo's own folder: <stem>_mask, never the photo
+                self.stem_edit.setText(mask_stem)
+                return  # setText ran this again
         lost = losses(self._seg, self.format_combo.currentData())
         if lost:
             self.loss_label.setText("This format will lose:\n• " + "\n• ".join(lost))
         else:
             self.loss_label.setText("Lossless: reading the export back gives this mask exactly.")
         ready = bool(self.folder_edit.text().strip() and self.stem_edit.text().strip())
+        if ready and self._is_the_photo():
+            ready = False
+            self.loss_label.setText("This name is the photo's own file: choose another name "
+                                    "or folder.")
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(ready)
+
+    def _is_the_photo(self) -> bool:
+        """True when the primary file of the current choice is the photo."""
+        if self._photo is None:
+            return False
+        choice = self.choice()
+        spec = get_format(choice.format_name)
+        primary = choice.folder / f"{choice.stem}{spec.extensions[0] if spec.extensions else ''}"
+        try:
+            return os.path.samefile(primary, self._photo)
+        except OSError:
+            return False
+
+
+def run_export(parent: QWidget, seg: Segmentation, choice: ExportChoice, *,
+               reads: list[Path], confirm: Callable[[Path], bool] | None = None,
+               **options) -> ExportResult:
+    """Export as ``choice`` says; ask before replacing a file that exists.
+
+    ``reads`` (the photo, the mask file) are never written over. When a file
+    of the export exists, ``confirm(path)`` (default: a question box) decides
+    whether to replace the export's files; no answer leaves every file as it
+    was.
+
+    Raises
+    ------
+    ViewerError
+        From the export; :class:`OutputExistsError` when the user said no.
+    """
+    confirm = confirm or (lambda path: _ask_replace(parent, path))
+    try:
+        with guarded(reads, ask=True):
+            return export(seg, choice.format_name, choice.folder, choice.stem, **options)
+    except OutputExistsError as exc:
+        if exc.path is None or not confirm(exc.path):
+            raise
+    with guarded(reads, overwrite=True):
+        return export(seg, choice.format_name, choice.folder, choice.stem, **options)
+
+
+def _ask_replace(parent: QWidget, path: Path) -> bool:
+    button = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Replace files?",
+        f"{path.name} already exists in {path.parent}.\n\nReplace it and the other files of "
+        "this export that exist?", button.Yes | button.No, button.No)
+    return answer == button.Yes

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 from viewer import __version__
 from viewer.core.browse import ItemList
 from viewer.core.errors import ViewerError
-from viewer.core.export import ExportResult, export
+from viewer.core.export import ExportResult
+from viewer.core.output_guard import OutputExistsError
 from viewer.core.formats.registry import read_mask
 from viewer.core.palettes import builtin_ids
 from viewer.core.render import Mode, RenderSettings, render_overlay
@@ -36,7 +37,7 @@ from viewer.gui.compare_panel import ComparePanel
 from viewer.gui.compare_view import CompareView
 from viewer.gui.edit_menu import build_edit_menu, build_edit_toolbar
 from viewer.gui.editing import EditSession
-from viewer.gui.export_dialog import ExportChoice
+from viewer.gui.export_dialog import ExportChoice, run_export
 from viewer.gui.legend_panel import LegendPanel, swatch
 from viewer.gui.menus import build_menus, build_overlay_toolbar, shortcut_groups
 from viewer.gui.model_panel import ModelPanel
@@ -421,10 +422,14 @@ class MainWindow(QMainWindow):
         overlay = None
         if choice.with_overlay and self.image is not None:
             overlay = render_export(self.image, seg, self.canvas.alpha, self.render_settings)
+        reads = [p for p in (self.image_path, seg.provenance.source) if p]
         try:
-            result = export(seg, choice.format_name, choice.folder, choice.stem,
-                            image=self.image_path, image_size=self.image_size(),
-                            overlay=overlay, review=self.reviews.metadata())
+            result = run_export(self, seg, choice, reads=[Path(p) for p in reads],
+                                image=self.image_path, image_size=self.image_size(),
+                                overlay=overlay, review=self.reviews.metadata())
+        except OutputExistsError:
+            self.statusBar().showMessage("Export cancelled: no file was replaced", 10000)
+            return None
         except ViewerError as exc:
             self._show_error("Export failed", exc)
             return None
@@ -525,7 +530,8 @@ class MainWindow(QMainWindow):
         if self.segmentation is None:
             return
         stem = self.image_path.stem if self.image_path is not None else "mask"
-        choice = dialogs.ask_export(self, self.segmentation, stem, self.last_export)
+        choice = dialogs.ask_export(self, self.segmentation, stem, self.last_export,
+                                    self.image_path)
         if choice is not None:
             self.export_to(choice)
 

@@ -23,11 +23,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QWidget,
 )
 
 from viewer.core.formats.registry import FORMATS
+from viewer.core.output_guard import guarded
 from viewer.core.palettes import Palette
 from viewer.core.recolor import apply_palette
 from viewer.core.segmentation import Segmentation
@@ -161,6 +163,11 @@ class VideoExports(QObject):
         else:
             task = export_mask_sequence(masks, choice.what, folder, video=video.reader,
                                         stem=name)
+        existing = _existing_outputs(folder, name)
+        if existing and not _ask_replace(w, folder, existing):
+            return None
+        # In the worker's thread: never over the video, and the files found were agreed to.
+        task = _guarded(task, [video.path], overwrite=bool(existing))
         self.last = choice
         store = video.store
 
@@ -199,6 +206,30 @@ class _Recoloured:
 
     def close(self) -> None:
         """The store stays open: the window still shows it."""
+
+
+def _existing_outputs(folder: Path, name: str) -> list[Path]:
+    """Files in ``folder`` an export named ``name`` may replace (its names start so)."""
+    try:
+        return sorted(p for p in folder.iterdir() if p.name.startswith(name) and p.is_file())
+    except OSError:
+        return []
+
+
+def _ask_replace(parent: QWidget, folder: Path, existing: list[Path]) -> bool:
+    shown = ", ".join(p.name for p in existing[:5]) + (" ..." if len(existing) > 5 else "")
+    button = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent, "Replace files?",
+        f"{folder} already holds {count(len(existing), 'file')} with this name ({shown}). "
+        "The export may replace them. Go on?", button.Yes | button.No, button.No)
+    return answer == button.Yes
+
+
+def _guarded(task, reads: list[Path], *, overwrite: bool):
+    """``task`` run under an output guard (set in whichever thread runs the task)."""
+    with guarded(reads, overwrite=overwrite):
+        return (yield from task)
 
 
 def _describe(result, folder: Path) -> str:

@@ -8,6 +8,7 @@ return; the callbacks are where the window's data changes (ARCHITECTURE C4).
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import traceback
 from collections.abc import Callable
@@ -140,10 +141,18 @@ def run_task(task: Task, *, title: str, on_done: Callable[[Any], None],
 def _guarded(task: Task):
     # superqt treats a RuntimeError from the generator as "worker deleted" and
     # never emits finished; any other exception type reaches errored.
-    try:
-        return (yield from task)
-    except RuntimeError as exc:
-        raise _Carried(exc) from exc
+    # Each step runs in the task's own context: a transaction or output guard the
+    # task sets (core.transaction) must not outlive it in a pooled thread, and a
+    # cancelled task is never closed by superqt, only dropped.
+    context = contextvars.copy_context()
+    value = None
+    while True:
+        try:
+            value = yield context.run(task.send, value)
+        except StopIteration as stop:
+            return stop.value
+        except RuntimeError as exc:
+            raise _Carried(exc) from exc
 
 
 class _Carried(Exception):  # noqa: N818 (a carrier, not an error of its own)

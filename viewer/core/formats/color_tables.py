@@ -28,6 +28,7 @@ from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.color_lookup import BLACK, ColorClass
 from viewer.core.formats.common import load_json
 from viewer.core.palettes import builtin_palette
+from viewer.core.transaction import current_path
 from viewer.core.types import RGB
 
 VOC_VOID = 255
@@ -178,8 +179,9 @@ def write_table(path: Path, rows: Sequence[tuple[str, RGB]], existing: int,
     formatter : callable
         ``formatter(rows, header=...)`` returns the text of rows.
     """
-    if path.is_file():
-        text = _read_text(path)
+    source = current_path(path)
+    if source.is_file():
+        text = _read_text(source)
         if text and not text.endswith("\n"):
             text += "\n"
         text += formatter(rows[existing:], header=False)
@@ -261,10 +263,11 @@ def _datumaro_meta(data: Mapping[str, Any], path: Path) -> list[ColorClass]:
 # -- writing into a table -------------------------------------------------------------
 def existing_rows(path: Path, reader: Callable[[Path], list[ColorClass]]) -> list[tuple[str, RGB]]:
     """The coloured rows of a table file being extended ([] when there is none)."""
-    if not path.is_file():
+    source = current_path(path)  # an earlier frame of the same export may have written it
+    if not source.is_file():
         return []
     try:
-        return [(row.name, row.color) for row in reader(path) if row.color is not None]
+        return [(row.name, row.color) for row in reader(source) if row.color is not None]
     except ReadError as exc:
         raise WriteError(f"cannot extend the colour table: {exc.message}", path) from None
 

@@ -72,6 +72,7 @@ from viewer.core.formats.names import read_names_beside
 from viewer.core.palettes import builtin_palette
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import BACKGROUND_NAMES, Kind, Provenance, Segmentation
+from viewer.core.transaction import current_path
 from viewer.core.types import RGB
 
 NAME = "cvat-mask"
@@ -361,7 +362,8 @@ def write(seg: Segmentation, path: str | Path, *, item: str | None = None,
     write_png(object_path, paint(seg.labels, object_colors))
     write_table(labelmap, plan.rows, len(existing), format_labelmap)
     image_set = root / IMAGE_SET
-    listed = _read_lines(image_set) if image_set.is_file() else []
+    current = current_path(image_set)  # as an earlier frame of this export left it
+    listed = _read_lines(current) if current.is_file() else []
     if name not in listed:
         listed.append(name)
     atomic_write_text(image_set, "".join(f"{n}\n" for n in listed))

@@ -47,6 +47,7 @@ from viewer.core.formats.common import dump_json
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import BACKGROUND_NAMES, Segmentation
 from viewer.core.tasks import Progress, Task
+from viewer.core.transaction import transaction
 from viewer.core.types import BBox
 from viewer.core.video.mask_source import MaskSource
 
@@ -95,20 +96,23 @@ def export_celantur_chunks(masks: MaskSource, out_dir: str | Path, name: str, *,
     batch: list[dict[str, Any]] = []
     window = None
     yield Progress(0, total, "Writing Celantur metadata")
-    for done, index in enumerate(frames, start=1):
-        seg = masks.mask_for(index)
-        if seg is not None:
-            if batch and index // chunk_frames != window:
-                written.append(_write_chunk(out_dir, name, batch))
-                batch = []
-            window = index // chunk_frames
-            batch.append(frame_record(seg, index + first_number, _size(seg, video_size,
-                                                                       index, out_dir)))
-        yield Progress(done, total, f"Frame {index}")
-    if batch:
-        written.append(_write_chunk(out_dir, name, batch))
-    if not written:
-        raise WriteError("no frame had a mask, so no Celantur metadata was written", out_dir)
+    # One transaction: all the chunks appear together, or none does.
+    with transaction(home=out_dir, label=name):
+        for done, index in enumerate(frames, start=1):
+            seg = masks.mask_for(index)
+            if seg is not None:
+                if batch and index // chunk_frames != window:
+                    written.append(_write_chunk(out_dir, name, batch))
+                    batch = []
+                window = index // chunk_frames
+                batch.append(frame_record(seg, index + first_number,
+                                          _size(seg, video_size, index, out_dir)))
+            yield Progress(done, total, f"Frame {index}")
+        if batch:
+            written.append(_write_chunk(out_dir, name, batch))
+        if not written:
+            raise WriteError("no frame had a mask, so no Celantur metadata was written",
+                             out_dir)
     return written
 
 

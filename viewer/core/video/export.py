@@ -17,6 +17,7 @@ from viewer.core.formats.names import SIDECAR_SUFFIX
 from viewer.core.render.pipeline import RenderSettings, render_export
 from viewer.core.segmentation import Segmentation
 from viewer.core.tasks import Progress, Task
+from viewer.core.transaction import transaction
 from viewer.core.video.base import FrameReader
 from viewer.core.video.complete import whole_video_frames
 from viewer.core.video.frame_metadata import VideoMetadata
@@ -94,24 +95,26 @@ def export_overlay_video(video: FrameReader, masks: MaskSource, out: str | Path,
     masked = written = 0
     partial: list[str] = []
     yield Progress(0, total, f"Rendering {video.path.name}")
-    with VideoWriter(out, width, height, video.fps, codec=codec) as writer:
-        for index, rgb in whole_video_frames(video, allow_partial=allow_partial, notes=partial):
-            seg = masks.mask_for(index)
-            if seg is not None:
-                _check_size(seg, video, index)
-                rgb = render_export(rgb, seg, alpha, settings)
-                masked += 1
-                if record is not None:
-                    record.add(index, video.time_of(index), seg)
-            writer.write(rgb)
-            written += 1
-            yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
-        notes = [*_notes(writer), *partial]
-        # Check before the video is moved into place, so a failure leaves nothing.
-        document = record.document(overlay_file=out.name) if record and masked else None
-    meta = None
-    if document is not None:
-        meta = metadata.write(metadata_path(out), document)
+    # One transaction: the video and its metadata appear together, or neither does.
+    with transaction(home=out.parent, label=str(video.path)):
+        with VideoWriter(out, width, height, video.fps, codec=codec) as writer:
+            for index, rgb in whole_video_frames(video, allow_partial=allow_partial,
+                                                 notes=partial):
+                seg = masks.mask_for(index)
+                if seg is not None:
+                    _check_size(seg, video, index)
+                    rgb = render_export(rgb, seg, alpha, settings)
+                    masked += 1
+                    if record is not None:
+                        record.add(index, video.time_of(index), seg)
+                writer.write(rgb)
+                written += 1
+                yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
+            notes = [*_notes(writer), *partial]
+            document = record.document(overlay_file=out.name) if record and masked else None
+        meta = None
+        if document is not None:
+            meta = metadata.write(metadata_path(out), document)
     return OverlayVideo(out, meta, written, masked, notes)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from viewer.core.inference.runner import ModelRunner
 from viewer.core.render.pipeline import RenderSettings, render_export
 from viewer.core.tasks import Progress, Task
+from viewer.core.transaction import transaction
 from viewer.core.video.base import FrameReader
 from viewer.core.video.complete import refuse_short, whole_video_frames
 from viewer.core.video.export import _notes as overlay_notes
@@ -77,15 +78,19 @@ def segment_video(runner: ModelRunner, video: FrameReader, format_name: str,
     yield Progress(0, total, "Loading the model")
     runner.load()
     partial: list[str] = []
-    with _writer(overlay, video) as writer:
-        for index, rgb in whole_video_frames(video, allow_partial=allow_partial, notes=partial):
-            seg = runner.run(rgb, threshold=threshold, source=video.path)
-            sequence.add(index, seg)
-            if writer is not None:
-                writer.write(render_export(rgb, seg, alpha, settings or RenderSettings()))
-            yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
-    notes = [*(overlay_notes(writer) if writer is not None else []), *partial]
-    return sequence.finish(overlay=Path(overlay) if overlay is not None else None, notes=notes)
+    # One transaction: every mask, the metadata and the overlay appear together.
+    with transaction(home=out_dir, label=str(video.path)):
+        with _writer(overlay, video) as writer:
+            for index, rgb in whole_video_frames(video, allow_partial=allow_partial,
+                                                 notes=partial):
+                seg = runner.run(rgb, threshold=threshold, source=video.path)
+                sequence.add(index, seg)
+                if writer is not None:
+                    writer.write(render_export(rgb, seg, alpha, settings or RenderSettings()))
+                yield Progress(index + 1, total, f"Frame {index + 1} of {total}")
+        notes = [*(overlay_notes(writer) if writer is not None else []), *partial]
+        return sequence.finish(overlay=Path(overlay) if overlay is not None else None,
+                               notes=notes)
 
 
 def _writer(overlay: str | Path | None,

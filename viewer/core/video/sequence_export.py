@@ -31,6 +31,7 @@ from viewer.core.formats.names import SIDECAR_SUFFIX
 from viewer.core.formats.registry import get_format
 from viewer.core.segmentation import Segmentation
 from viewer.core.tasks import Progress, Task
+from viewer.core.transaction import transaction
 from viewer.core.video.base import FrameReader
 from viewer.core.video.frame_metadata import VideoMetadata
 from viewer.core.video.mask_folder import MaskFolder
@@ -129,8 +130,9 @@ def export_mask_sequence(masks: MaskSource, format_name: str, out_dir: str | Pat
     ------
     WriteError
         A read-only format, a mask of the wrong size, a file that cannot be
-        written, or no frame with a mask. Files of frames already written
-        stay; the metadata JSON, written last, is then missing.
+        written, or no frame with a mask. Nothing is written then: the
+        export is one transaction (:mod:`viewer.core.transaction`), and the
+        previous versions of its files stay in place.
     ReadError
         From the mask source.
     """
@@ -139,12 +141,14 @@ def export_mask_sequence(masks: MaskSource, format_name: str, out_dir: str | Pat
     wanted = masks.frames() if frames is None else sorted(set(frames))
     total = len(wanted)
     yield Progress(0, total, f"Writing masks as {sequence.format_name}")
-    for done, index in enumerate(wanted, start=1):
-        seg = masks.mask_for(index)
-        if seg is not None:
-            sequence.add(index, seg)
-        yield Progress(done, total, f"Frame {index}")
-    return sequence.finish()
+    # One transaction: every frame's files and the metadata appear together.
+    with transaction(home=out_dir, label=str(video.path if video is not None else out_dir)):
+        for done, index in enumerate(wanted, start=1):
+            seg = masks.mask_for(index)
+            if seg is not None:
+                sequence.add(index, seg)
+            yield Progress(done, total, f"Frame {index}")
+        return sequence.finish()
 
 
 class SequenceWriter:

@@ -101,7 +101,10 @@ class VideoWriter:
     def close(self) -> Path:
         """Flush the encoder, finish the file and move it into place."""
         self._mux(self._stream.encode())
-        self._container.close()
+        try:
+            self._container.close()
+        except OSError as exc:  # the last packets meet a full disk
+            raise WriteError(f"cannot write: {exc.strerror or exc}", self.path) from exc
         self._stack.close()
         return self.path
 
@@ -118,6 +121,9 @@ class VideoWriter:
 
         try:
             self._container.mux(packets)
+        except OSError as exc:  # from our file handle, through PyAV: a full disk, a quota
+            raise WriteError(f"cannot write frame {self.frames_written}: "
+                             f"{exc.strerror or exc}", self.path) from exc
         except av.error.FFmpegError as exc:
             raise WriteError(f"cannot write frame {self.frames_written}: {exc}", self.path) \
                 from exc
