@@ -90,3 +90,68 @@ def test_invalid_documents_are_refused_with_the_place(tmp_path):
     bad.write_text('{"schema": "segview-metadata",\n oops}')
     with pytest.raises(ReadError, match=r"bad\.segview\.json: JSON syntax error at line 2"):
         metadata.read(bad)
+
+
+# -- a sidecar applies only to the mask it describes (issue 16) ----------------------------
+
+
+def _exported(tmp_path):
+    values = np.zeros((4, 5), np.int32)
+    values[0:2, 1:4] = 7
+    seg = Segmentation.from_values(values, names={0: "background", 7: "my car"})
+    result = export(seg, "label-npy", tmp_path, "frame")
+    assert any(s.label == "my car" for s in read_mask(result.files[0]).table)
+    return result
+
+
+def _warnings(seg):
+    return seg.provenance.details.get("warnings", [])
+
+
+def test_the_sidecar_records_each_mask_files_hash(tmp_path):
+    import hashlib
+
+    result = _exported(tmp_path)
+    doc = metadata.read(result.metadata)
+    assert doc["mask_sha256"] == {
+        "frame.npy": hashlib.sha256(result.files[0].read_bytes()).hexdigest()}
+
+
+def test_a_sidecar_of_another_mask_is_ignored_with_a_warning(tmp_path):
+    result = _exported(tmp_path)
+    values = np.zeros((4, 5), np.int32)
+    values[1, 1] = 7
+    np.save(result.files[0], values)  # another mask under the same name
+    back = read_mask(result.files[0])
+    assert all(s.label != "my car" for s in back.table)
+    assert any("frame.segview.json" in w and "another version" in w for w in _warnings(back))
+
+
+def test_a_sidecar_of_another_size_is_ignored(tmp_path):
+    result = _exported(tmp_path)
+    doc = json.loads(result.metadata.read_text())
+    doc.pop("mask_sha256")  # an old sidecar: size alone decides
+    doc["width"] = 50
+    result.metadata.write_text(json.dumps(doc))
+    back = read_mask(result.files[0])
+    assert any("50x4" in w for w in _warnings(back))
+
+
+def test_an_old_sidecar_without_hashes_still_applies(tmp_path):
+    result = _exported(tmp_path)
+    doc = json.loads(result.metadata.read_text())
+    doc.pop("mask_sha256")
+    result.metadata.write_text(json.dumps(doc))
+    back = read_mask(result.files[0])
+    assert any(s.label == "my car" for s in back.table) and _warnings(back) == []
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"schema": 5}', "[" * 100000 + "]" * 100000,
+                                  '{"a": 1' + "0" * 5000 + "}", "\xff\xfe"])
+def test_a_damaged_sidecar_never_stops_the_mask_from_opening(tmp_path, text):
+    result = _exported(tmp_path)
+    result.metadata.write_bytes(text.encode("utf-8", "surrogateescape")
+                                if text != "\xff\xfe" else b"\xff\xfe")
+    back = read_mask(result.files[0])
+    assert back.shape == (4, 5)
+    assert any("frame.segview.json" in w for w in _warnings(back))

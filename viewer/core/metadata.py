@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.common import load_json
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import Segmentation
+from viewer.core.transaction import file_sha256
 
 SCHEMA_FILE = "segview-metadata.schema.json"
 SCHEMA_VERSION = 1
@@ -137,6 +139,32 @@ def read(path: str | Path) -> dict[str, Any]:
     if problem:
         raise ReadError(f"not valid SegView metadata: {problem}", path)
     return doc
+
+
+def mismatch(doc: Mapping[str, Any], mask_path: str | Path, sidecar: str | Path,
+             seg: Segmentation) -> str | None:
+    """Why ``doc`` (read from ``sidecar``) does not describe the mask ``mask_path``, or None.
+
+    The mask read as ``seg`` must have the document's size and, when the
+    document records ``mask_sha256`` (written since SegView 16; older
+    documents apply on size alone), be one of its files, byte for byte.
+    """
+    width, height = doc.get("width"), doc.get("height")
+    if isinstance(width, int) and isinstance(height, int) and (width, height) != (
+            seg.width, seg.height):
+        return f"it describes a {width}x{height} mask, this one is {seg.width}x{seg.height}"
+    hashes = doc.get("mask_sha256")
+    if not isinstance(hashes, Mapping) or not hashes:
+        return None
+    try:
+        name = Path(os.path.relpath(mask_path, Path(sidecar).parent)).as_posix()
+    except ValueError:  # another drive on Windows
+        name = str(mask_path)
+    if name not in hashes:
+        return f"it describes {', '.join(sorted(hashes))}, not {name}"
+    if file_sha256(mask_path) != hashes[name]:
+        return f"it was written for another version of {name} (the file has changed since)"
+    return None
 
 
 def apply(seg: Segmentation, doc: Mapping[str, Any]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from viewer.core import metadata, safe_input
-from viewer.core.errors import FormatError, ReadError, SegmentationError
+from viewer.core.errors import FormatError, ReadError, SegmentationError, ViewerError
 from viewer.core.formats import (
     celantur,
     cityscapes,
@@ -81,18 +81,32 @@ def read_mask(path: str | Path, format_name: str | None = None, *, item: str | N
         seg = spec.read(path, **options)
     except SegmentationError as exc:  # a map the core refuses (too many segments): name the file
         raise ReadError(exc.message, path) from None
+    _apply_sidecar(seg, path)
     if options.get("image_size") is not None:
         seg = fit_to_image(seg, options["image_size"], path)
-    sidecar = sidecar_path(path)
-    if sidecar is not None:
-        # A damaged sidecar must not stop the mask from opening; say so instead.
-        try:
-            metadata.apply(seg, metadata.read(sidecar))
-        except ReadError as exc:
-            if isinstance(seg.provenance.details, dict):
-                seg.provenance.details.setdefault("warnings", []).append(
-                    f"labels not restored from {sidecar.name}: {exc.message}")
     return seg
+
+
+def _apply_sidecar(seg: Segmentation, path: Path) -> None:
+    """Restore labels from our metadata JSON beside the mask, when it describes this mask.
+
+    A damaged sidecar, or one written for another mask (another size, other
+    files, other bytes), must not stop the mask from opening: it is skipped
+    with a warning in the provenance.
+    """
+    sidecar = sidecar_path(path)
+    if sidecar is None:
+        return
+    try:
+        doc = metadata.read(sidecar)
+        problem = metadata.mismatch(doc, path, sidecar, seg)
+    except (ViewerError, ValueError, RecursionError, OSError) as exc:
+        problem = exc.message if isinstance(exc, ViewerError) else f"cannot be read ({exc})"
+    if problem is None:
+        metadata.apply(seg, doc)
+    elif isinstance(seg.provenance.details, dict):
+        seg.provenance.details.setdefault("warnings", []).append(
+            f"labels not restored from {sidecar.name}: {problem}")
 
 
 def list_items(path: str | Path, format_name: str | None = None) -> list[str]:
