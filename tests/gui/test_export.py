@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from viewer.core import metadata
 from viewer.core.formats.registry import read_mask
@@ -122,9 +122,8 @@ def test_export_asks_before_replacing_and_no_leaves_every_file(photo_window, tmp
 
 
 def test_export_onto_the_photo_is_refused_even_when_agreed(photo_window, tmp_path,
-                                                          monkeypatch):
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+                                                          monkeypatch, shown_messages):
+    shown = shown_messages
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     photo = tmp_path / "astronaut.png"
     before = photo.read_bytes()
