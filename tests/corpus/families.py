@@ -398,7 +398,8 @@ def text_tables(corpus) -> None:
         folder, _ = corpus.copy_base(cid, "camvid")
         (folder / "label_colors.txt").write_bytes(text.encode("latin1"))
         corpus.add(cid, ["info", "--format", "camvid", corpus.rel(folder / base.primary)],
-                   CLEAN if name in ("nan", "bigint") else ERROR,  # a line skipped, its colour warned
+                   # A line that is not a colour is skipped, and its colour warned about.
+                   CLEAN if name in ("nan", "bigint") else ERROR,
                    names=["label_colors.txt"], owner="bombs", problem=f"{name} in label_colors.txt")
 
 
