@@ -226,3 +226,13 @@ def test_video_sessions_are_locked_validated_and_private(folder, monkeypatch):
     assert sessions == [] and [p.path for p in damaged] == [bad]
     assert "'frames'" in str(damaged[0])
     assert (folder / "video-bad.damaged").is_dir()
+
+
+def test_a_video_header_too_deep_is_reported_by_its_folder(folder):
+    from viewer.core.video import recovery as video
+
+    deep = folder / "video-deep"
+    deep.mkdir(parents=True)
+    (deep / video.HEADER).write_text("[" * 100_000)
+    sessions, [problem] = video.scan_video_sessions()
+    assert sessions == [] and problem.path == deep and "video.json" in problem.message

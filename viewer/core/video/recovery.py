@@ -265,8 +265,8 @@ def _describe(path: Path) -> VideoRecovery:
         if header_path.stat().st_size > _MAX_HEADER_BYTES:
             raise ReadError("video.json is too large", path)
         header: Any = load_json(header_path, _MAX_HEADER_BYTES)
-    except ReadError:
-        raise
+    except ReadError as exc:  # named by the folder: the folder is what is set aside
+        raise ReadError(f"{HEADER}: {exc.message}", path) from None
     except (OSError, ValueError, RecursionError) as exc:
         raise ReadError(f"not a video recovery folder: {recovery._reason(exc)}", path) from None
     if (not isinstance(header, dict) or header.get("schema") != SCHEMA
