@@ -43,7 +43,7 @@ from viewer import __version__
 from viewer.core.edit import recovery_check as check
 from viewer.core.error_text import describe
 from viewer.core.edit.history import History
-from viewer.core.edit.session_lock import SessionLock
+from viewer.core.edit.session_lock import SessionLock, is_free
 from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.safe_input import parse_json
@@ -432,11 +432,8 @@ def _describe(path: Path, meta: dict[str, Any]) -> RecoverySession:
 
 
 def _lock_free(path: Path) -> bool:
-    lock = SessionLock(path.with_suffix(LOCK_SUFFIX))
-    try:
-        return lock.acquire()
-    finally:
-        lock.release()
+    # A missing lock file is free: a writer creates it before its first autosave.
+    return is_free(path.with_suffix(LOCK_SUFFIX))
 
 
 def _make_private(path: Path) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 from viewer import __version__
 from viewer.core.edit import recovery
-from viewer.core.edit.session_lock import SessionLock
+from viewer.core.edit.session_lock import SessionLock, is_free
 from viewer.core.errors import ReadError, ViewerError, WriteError
 from viewer.core.fileio import atomic_open
 from viewer.core.safe_input import load_json
@@ -248,11 +248,7 @@ def _remove(folder: Path, lock: SessionLock) -> bool:
 
 
 def _free(folder: Path) -> bool:
-    lock = SessionLock(folder / LOCK)
-    try:
-        return lock.acquire()
-    finally:
-        lock.release()
+    return is_free(folder / LOCK)  # a missing lock file is free, and is not created
 
 
 def _frame_id(index: int) -> str:
