@@ -443,6 +443,8 @@ def _make_private(path: Path) -> None:
 
 def _reason(exc: BaseException) -> str:
     """An exception in a user's words where known, else its message or type."""
+    if isinstance(exc, zipfile.BadZipFile):
+        return "it is damaged or cut short (not a whole zip archive)"
     return describe(exc) or str(exc) or type(exc).__name__
 
 
