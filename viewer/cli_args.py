@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
+from pathlib import Path
+
+from viewer.core.errors import ReadError
+from viewer.core.safe_input import check_path
 
 
 def fraction(text: str) -> float:
@@ -18,6 +22,18 @@ def fraction(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be in 0..1, got {text}")
     return value
+
+
+def output_path(text: str) -> Path:
+    """A path to write to that a file system can take (no NUL byte, no over-long name).
+
+    Checked before any work starts: deep inside an export the OS would only
+    say "embedded null byte".
+    """
+    try:
+        return check_path(text)
+    except ReadError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from viewer.cli_args import output_path
 from viewer.core import metrics, report
 from viewer.core.compare_files import MASK_EXTENSIONS, Compared, Pair, compare_pair
 from viewer.core.errors import ReadError, ViewerError
@@ -70,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("gt", type=Path, metavar="GT", help="ground-truth mask or folder")
     parser.add_argument("pred", type=Path, metavar="PRED", help="predicted mask or folder")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--report", type=Path, metavar="DIR",
+    parser.add_argument("--report", type=output_path, metavar="DIR",
                         help="write metrics CSV/JSON, the confusion matrix and an HTML report here")
     parser.add_argument("--format", help="format of both sides (default: detected)")
     parser.add_argument("--gt-format", help="format of the ground truth")

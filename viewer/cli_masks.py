@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from viewer.cli_args import output_path
 from viewer.core.errors import ViewerError
 from viewer.core.export import default_stem, export
 from viewer.core.formats.common import image_size_of
@@ -86,7 +87,7 @@ def convert_main(argv: Sequence[str]) -> int:
                     "Containers (a COCO file) convert every image they hold.")
     parser.add_argument("inputs", nargs="+", type=Path)
     parser.add_argument("--to", required=True, dest="to", help="target format (segview formats)")
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--out", required=True, type=output_path, help="output folder")
     parser.add_argument("--from", dest="source", help="source format (default: detected)")
     parser.add_argument("--image", type=Path, help="the photo: sizes are checked, small masks "
                                                    "upscaled with nearest neighbour")

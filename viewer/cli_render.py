@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
 
-from viewer.cli_args import fraction, int_in
+from viewer.cli_args import fraction, int_in, output_path
 from viewer.cli_progress import drain_with_bar
 from viewer.core.errors import ViewerError
 from viewer.core.output_guard import guarded
@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="a folder with one mask per frame (any registered format, matched "
                              "by the frame number in the name), a mask video (RGB masks, "
                              "e.g. ClearML mp4) or Celantur video metadata chunks")
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="OUT",
+    parser.add_argument("-o", "--output", required=True, type=output_path, metavar="OUT",
                         help="video to write: .mp4, .mov, .mkv or .m4v")
     parser.add_argument("--alpha", type=fraction, default=0.5,
                         help="overlay opacity in 0..1 (default 0.5)")

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from viewer.cli_args import fraction
+from viewer.cli_args import fraction, output_path
 from viewer.cli_progress import ProgressBar
 from viewer.core.errors import ModelError, ViewerError
 from viewer.core.export import default_stem, export
@@ -167,7 +167,7 @@ def _segment_parser() -> argparse.ArgumentParser:
                              "webm, m4v)")
     parser.add_argument("--model", required=True, metavar="ID_OR_FILE",
                         help="model id (segview models), manifest .json or .onnx file")
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    parser.add_argument("--out", required=True, type=output_path, help="output folder")
     parser.add_argument("--format", default=DEFAULT_FORMAT,
                         help=f"mask format (segview formats; default: {DEFAULT_FORMAT})")
     parser.add_argument("--models-dir", action="append", default=[], type=Path, metavar="DIR",
@@ -176,7 +176,7 @@ def _segment_parser() -> argparse.ArgumentParser:
                                            "coreml, directml, when available")
     parser.add_argument("--threshold", type=fraction,
                         help="foreground threshold of sigmoid models (default: the manifest's)")
-    parser.add_argument("--overlay", type=Path, metavar="VIDEO",
+    parser.add_argument("--overlay", type=output_path, metavar="VIDEO",
                         help="video input: also write this H.264 video (.mp4, .mov, .mkv, "
                              ".m4v) with the masks rendered in")
     parser.add_argument("--alpha", type=fraction, default=0.5,

@@ -173,3 +173,23 @@ def test_render_on_a_full_disk_exits_2_with_one_line_and_leaves_nothing(tmp_path
     line = _error_line(capsys)
     assert str(out / "o.mp4") in line and "No space left on device" in line
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [
+    ["convert", "{mask}", "--to", "index-png", "--out", "{tmp}/o\0ut"],
+    ["render", "{tmp}/clip.mp4", "--masks", "{tmp}", "-o", "{tmp}/o\0ut.mp4"],
+    ["segment", "--model", "selfie", "{mask}", "--out", "{tmp}/" + "o" * 300],
+    ["compare", "{mask}", "{mask}", "--report", "{tmp}/r\0"],
+])
+def test_an_output_path_no_file_system_takes_is_refused_before_any_work(command, tmp_path, capsys):
+    from viewer import _paths
+    from viewer.cli import main
+
+    mask = str(_paths.resources_dir() / "samples" / "astronaut_mask.png")
+    argv = [part.format(mask=mask, tmp=tmp_path) for part in command]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "NUL byte" in err or "bytes long" in err
+    assert list(tmp_path.iterdir()) == []

@@ -191,9 +191,13 @@ def models(corpus) -> None:
                                      corpus.rel(photo), "--out", corpus.rel(folder / "out"),
                                      "--quiet"], ERROR, names=["m.json", ".onnx"], owner="honest",
                    problem=f"manifest {name}, given to segment")
+        # A JSON document that is no object (a list, a string, NaN) is no manifest at all:
+        # models folders hold such files (labels.json lists), so they are passed over quietly.
+        not_object = name in ("json-nan", "json-list", "json-string", "json-null", "json-number")
         corpus.add(cid + "-listed", ["models", "--models-dir", corpus.rel(folder)], OK,
-                   warn=True, names=["m.json"], owner="honest",
-                   problem=f"manifest {name} in a models folder: reported and skipped")
+                   warn=not not_object, names=["m.json"], owner="honest",
+                   problem=f"manifest {name} in a models folder: "
+                           + ("passed over" if not_object else "reported and skipped"))
     # One bad manifest must not stop segment with a good model from another folder.
     folder = corpus.folder("manifest-bad-beside-good")
     files.copy_tree(template, folder / "good")

@@ -5,20 +5,12 @@ passes, the xfail turns into a failure, and its line here is removed.
 """
 
 STILL_FAILING: dict[str, str] = {
-    'celantur-17000-50-boxes': 'bombs',
-    'coco-300-full-instances': 'bombs',
-    'manifest-json-list-listed': 'honest',
-    'manifest-json-nan-listed': 'honest',
-    'manifest-json-null-listed': 'honest',
-    'manifest-json-number-listed': 'honest',
-    'manifest-json-string-listed': 'honest',
     'coco-panoptic-file-name-long': 'loaders',
     'npy-header-garbage': 'loaders',
     'palette-name-list': 'loaders',
     'photo-bomb': 'loaders',
     'png-pillow-bomb': 'loaders',
     'png-pillow-bomb-index': 'loaders',
-    'path-nul-convert-out': 'txn',
 }
 
 #: Failures that are timeouts near the 20 s alarm on a loaded machine: their xfail is not

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from viewer.core import output_guard, transaction
-from viewer.core.errors import WriteError
+from viewer.core import output_guard, safe_input, transaction
+from viewer.core.errors import ReadError, WriteError
 
 # The process's umask, read once (reading it means setting it, which is not thread-safe).
 _UMASK = os.umask(0o022)
@@ -31,6 +31,7 @@ def atomic_open(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     path = Path(path)
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes only ('w' or 'wb'), not {mode!r}")
+    _check_name(path)
     guard, tx = output_guard.current(), transaction.current()
     if guard is not None:
         guard.check_open(path)
@@ -74,6 +75,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_open(path, "wb") as handle:
         handle.write(data)
+
+
+def _check_name(path: Path) -> None:
+    """Refuse a name no file system takes (NUL, too long) before the OS is asked."""
+    try:
+        safe_input.check_path(path)
+    except ReadError as exc:
+        raise WriteError(exc.message, exc.path) from None
 
 
 def _mode_for(path: Path) -> int:

@@ -40,7 +40,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from viewer.core.errors import WriteError
+from viewer.core import safe_input
+from viewer.core.errors import ReadError, WriteError
 
 MARK = ".segview-"
 TEMP_SUFFIX = ".tmp"
@@ -228,6 +229,10 @@ def recover(folder: str | Path) -> list[str]:
     """
     folder = Path(folder)
     notes: list[str] = []
+    try:
+        safe_input.check_path(folder)
+    except ReadError:
+        return notes  # a name no file system takes holds nothing of ours; the write says why
     for path in _ours(folder, JOURNAL_SUFFIX):
         with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
             notes.append(_recover_journal(path))

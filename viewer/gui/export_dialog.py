@@ -35,6 +35,7 @@ from viewer.core.export import ExportResult, default_stem, export, losses
 from viewer.core.formats.registry import FORMATS, get_format
 from viewer.core.output_guard import OutputExistsError, guarded
 from viewer.core.segmentation import Segmentation
+from viewer.gui.richtext import plain
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class ExportDialog(QDialog):
         folder_row.addWidget(browse)
         self.stem_edit = QLineEdit(stem, self)
         self.overlay_check = QCheckBox("Also write the rendered overlay (PNG)", self)
-        self.loss_label = QLabel(self)
+        self.loss_label = plain(QLabel(self))  # losses quote class names from the file
         self.loss_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)

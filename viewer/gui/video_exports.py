@@ -39,6 +39,7 @@ from viewer.core.video.export import export_overlay_video
 from viewer.core.video.mask_source import MaskSource
 from viewer.core.video.sequence_export import export_mask_sequence
 from viewer.gui import dialogs
+from viewer.gui.richtext import plain
 from viewer.gui.workers import run_task
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ class VideoExportDialog(QDialog):
         row.addWidget(self.folder_edit, 1)
         row.addWidget(browse)
         self.name_edit = QLineEdit(name, self)
-        self.note = QLabel(self)
+        self.note = plain(QLabel(self))  # names files and classes the user chose
         self.note.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                         | QDialogButtonBox.StandardButton.Cancel, self)
