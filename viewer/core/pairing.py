@@ -24,8 +24,9 @@ showing it as one would hide that it has no image.
 
 Which files are masks of an image ``<stem>.<ext>`` in folder ``D``
 --------------------------------------------------------------------
-- beside it: ``<stem>.png|.npy|.npz`` (never the image itself, nor another file
-  of the image's own extension), ``<stem>_mask.png`` (ClearML),
+- beside it: ``<stem>.png|.npy|.npz`` and labelme's ``<stem>.json`` (never the
+  image itself, nor another file of the image's own extension),
+  ``<stem>_mask.png`` (ClearML),
   ``<stem>_bin_mask.png``, ``<stem>_ins_mask.png``, ``<stem>_ins_maks.png``
   (Celantur, whose documented name has the typo);
 - in a mask folder beside ``D`` (a sibling of ``D``, or a child of ``D``):
@@ -69,8 +70,8 @@ from pathlib import Path
 from viewer.core.errors import ReadError
 from viewer.core.images import IMAGE_EXTENSIONS
 
-#: Extensions of a mask file found beside an image (index PNG, label arrays).
-BESIDE_EXTENSIONS = (".png", ".npy", ".npz")
+#: Extensions of a mask file found beside an image (index PNG, label arrays, labelme JSON).
+BESIDE_EXTENSIONS = (".png", ".npy", ".npz", ".json")
 #: Extensions of a mask file inside a mask folder; JPEGs there are visualisations.
 FOLDER_EXTENSIONS = (".png", ".npy", ".npz", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")
 

@@ -16,6 +16,7 @@ from viewer.core.formats import (
     deepstream,
     index_png,
     label_npy,
+    labelme,
     nucleus,
     opencv_dnn,
     rgb_mask,
@@ -38,6 +39,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     *rgb_mask.FORMATS,
     *cvat_mask.FORMATS,
     *clearml.FORMATS,
+    *labelme.FORMATS,
 )
 
 
