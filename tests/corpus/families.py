@@ -21,7 +21,7 @@ _OWNER = {
     "celantur-metadata": "bombs", "celantur-chunk": "bombs", "nucleus": "bombs",
     "deepstream-bin": "bombs", "deepstream-jpeg": "bombs", "opencv-blob": "bombs",
     "coco-rle": "bombs", "coco-panoptic": "bombs", "rgb-legend": "bombs", "camvid": "bombs",
-    "voc-rgb": "bombs", "cvat-mask": "bombs", "clearml": "bombs",
+    "voc-rgb": "bombs", "cvat-mask": "bombs", "clearml": "bombs", "labelme": "labelme",
 }
 
 
