@@ -22,7 +22,7 @@ from viewer.core.segmentation import Segmentation
 
 #: Every writer that writes more than one file, and one that writes one.
 MULTI_FILE = ["cvat-mask", "voc-rgb", "camvid", "rgb-legend", "coco-panoptic", "nucleus",
-              "celantur-instance", "clearml", "deepstream-bin", "coco-rle", "index-png"]
+              "celantur-instance", "clearml", "deepstream-bin", "coco-rle", "index-png", "labelme"]
 
 
 def _seg(shift: int) -> Segmentation:
