@@ -87,3 +87,13 @@ def test_bad_palette_files_name_the_file_and_problem(tmp_path):
 
 def test_colors_array_is_uint8():
     assert builtin_palette("voc").colors(21).dtype == np.uint8
+
+
+@pytest.mark.parametrize("field, value", [("name", ["a"]), ("id", 7), ("description", {}),
+                                          ("colorblind_safe", "yes")])
+def test_palette_fields_of_the_wrong_type_are_refused(tmp_path, field, value):
+    path = tmp_path / "pal.json"
+    path.write_text(json.dumps({"format": "segview-palette", "version": 1, field: value,
+                                "entries": [{"id": 0, "color": [0, 0, 0]}]}))
+    with pytest.raises(PaletteError, match=rf"pal\.json: \"{field}\" must be"):
+        load_palette(path)

@@ -169,15 +169,29 @@ def palette_from_json(data: Any, path: str | Path | None = None) -> Palette:
         if entry.id in entries:
             raise PaletteError(f"entry {index}: duplicate id {entry.id}", path)
         entries[entry.id] = entry
+    palette_id = _text(data, "id", path) or Path(path or "custom").stem
+    colorblind_safe = data.get("colorblind_safe", False)
+    if not isinstance(colorblind_safe, bool):
+        raise PaletteError('"colorblind_safe" must be true or false', path)
     return Palette(
-        id=str(data.get("id") or Path(path or "custom").stem),
-        name=str(data.get("name") or data.get("id") or "custom"),
+        id=palette_id,
+        name=_text(data, "name", path) or palette_id,
         entries=entries,
-        description=str(data.get("description", "")),
-        provenance=str(data.get("provenance", "")),
-        license=str(data.get("license", "")),
-        colorblind_safe=bool(data.get("colorblind_safe", False)),
+        description=_text(data, "description", path),
+        provenance=_text(data, "provenance", path),
+        license=_text(data, "license", path),
+        colorblind_safe=colorblind_safe,
     )
+
+
+def _text(data: dict, key: str, path: str | Path | None) -> str:
+    """A string field ("" when absent); a list or number there is an error, not its repr."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise PaletteError(f'"{key}" must be a string, got {type(value).__name__}', path)
+    return value
 
 
 def _parse_entry(item: Any, index: int, path: str | Path | None) -> PaletteEntry:
@@ -192,8 +206,11 @@ def _parse_entry(item: Any, index: int, path: str | Path | None) -> PaletteEntry
     name = item.get("name")
     if name is not None and not isinstance(name, str):
         raise PaletteError(f"entry {index} (id {seg_id}): name must be a string", path)
-    return PaletteEntry(seg_id, tuple(color), name, bool(item.get("void", False)),
-                        dict(item.get("attributes") or {}))
+    void, attributes = item.get("void", False), item.get("attributes") or {}
+    if not isinstance(void, bool) or not isinstance(attributes, dict):
+        raise PaletteError(f"entry {index} (id {seg_id}): void must be true or false and "
+                           "attributes an object", path)
+    return PaletteEntry(seg_id, tuple(color), name, void, dict(attributes))
 
 
 def _entry_json(entry: PaletteEntry) -> dict[str, Any]:

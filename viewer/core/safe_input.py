@@ -25,6 +25,7 @@ import math
 import os
 import re
 import stat
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -36,8 +37,9 @@ from PIL import Image, UnidentifiedImageError
 
 from viewer.core.errors import ReadError
 
-#: The most pixels (width x height) a raster may declare. The one limit of ours: raise it here
-#: for large-image work. Pillow's own bomb threshold is switched off below, so this decides.
+#: The most pixels (width x height) a raster may declare (a 16k x 16k photo is 256 Mpx, ~768 MB
+#: as RGB). The one limit of ours: raise it here for large-image work. Pillow's own bomb
+#: threshold (~179 Mpx) is switched off below, so this is what decides.
 MAX_PIXELS = 300_000_000
 #: The most elements (all dimensions multiplied) and bytes a numpy array may hold once loaded.
 MAX_ARRAY_ELEMENTS = MAX_PIXELS
@@ -500,8 +502,10 @@ def _parse_npy_header(stream: IO[bytes], path: str | os.PathLike | None
             return np.lib.format.read_array_header_1_0(stream)
         if version == (2, 0):
             return np.lib.format.read_array_header_2_0(stream)
-    except (ValueError, SyntaxError, EOFError) as exc:
-        raise ReadError(f"not a valid numpy file (truncated or corrupt?): {exc}",
+    except (ValueError, SyntaxError, EOFError, tokenize.TokenError) as exc:
+        # numpy parses the header dict with tokenize and ast.literal_eval: garbage there
+        # raises any of these.
+        raise ReadError(f"not a valid numpy file: its header cannot be read ({exc})",
                         path) from None
     raise ReadError(f"numpy file format version {version} is not supported", path)
 

@@ -206,7 +206,7 @@ def _png_of(ann: dict, json_path: Path) -> Path:
     base = json_path.parent
     name = ann["file_name"]
     for ref in (f"{json_path.stem}/{name}", name):
-        if (base / ref).exists():
+        if safe_input.is_regular_file(base / ref):  # never raises on a NUL or over-long name
             return resolve_reference(ref, base, json_path)
     # Neither exists: let resolve_reference say why (outside the folder, or missing).
     return resolve_reference(name, base, json_path)
