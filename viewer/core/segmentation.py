@@ -429,6 +429,9 @@ def _as_integer_map(values: np.ndarray) -> np.ndarray:
     return values
 
 
+_BINCOUNT_SLICE = 1 << 24
+
+
 def _unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values, in O(pixels) when the value range is small."""
     if values.size == 0:
@@ -438,7 +441,12 @@ def _unique(values: np.ndarray) -> np.ndarray:
     # range is not much larger than the image (panoptic ids reach 2^24).
     if high - low < min(_DENSE_REMAP_MAX, 4 * values.size):
         shifted = values if low == 0 and values.dtype.kind == "u" else values.astype(np.int64) - low
-        return np.flatnonzero(np.bincount(shifted.reshape(-1))) + low
+        flat = shifted.reshape(-1)
+        counts = np.zeros(high - low + 1, np.int64)
+        # In slices: bincount widens its input to int64, 8 bytes a pixel of a whole large mask.
+        for start in range(0, flat.size, _BINCOUNT_SLICE):
+            counts += np.bincount(flat[start:start + _BINCOUNT_SLICE], minlength=counts.size)
+        return np.flatnonzero(counts) + low
     return np.unique(values).astype(np.int64)
 
 
