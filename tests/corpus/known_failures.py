@@ -5,12 +5,7 @@ passes, the xfail turns into a failure, and its line here is removed.
 """
 
 STILL_FAILING: dict[str, str] = {
-    'coco-panoptic-file-name-long': 'loaders',
-    'npy-header-garbage': 'loaders',
-    'palette-name-list': 'loaders',
     'photo-bomb': 'loaders',
-    'png-pillow-bomb': 'loaders',
-    'png-pillow-bomb-index': 'loaders',
 }
 
 #: Failures that are timeouts near the 20 s alarm on a loaded machine: their xfail is not
