@@ -230,9 +230,9 @@ def sniff_chunk(path: Path) -> bool:
     if not CHUNK_NAME.match(path.name) or path.name.lower().endswith(SIDECAR_SUFFIX):
         return False
     try:
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             head = handle.read(_SNIFF_BYTES).decode("utf-8", "ignore")
-    except OSError:
+    except (OSError, ReadError):
         return False
     return '"detections"' in head
 

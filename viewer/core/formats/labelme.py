@@ -64,7 +64,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import os
 import re
@@ -77,6 +76,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from viewer.core import safe_input
 from viewer.core.budget import MAX_SEGMENTS, MEMORY_BUDGET, check_bytes, check_count
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
@@ -272,6 +272,8 @@ def _photo_size(data: dict, path: Path, image: Path | None) -> tuple[int, int] |
     source: Any = io.BytesIO(_b64(blob, "'imageData'", path)) if blob else image
     if source is None:
         return None
+    if not blob:
+        return safe_input.image_size(source)  # a FIFO or a bad name: a clear ReadError
     try:
         with Image.open(source) as img:
             return img.size
@@ -480,7 +482,7 @@ def _numbered(lines: list[str]) -> dict[int, str]:
 
 def _text(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        return safe_input.read_text(path, what="labels file")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReadError(f"cannot read the labels: {exc}", path) from None
 
@@ -917,17 +919,17 @@ def _image_path(seg: Segmentation, json_path: Path, image: str | Path | None) ->
 def sniff(path: Path) -> bool:
     """True for a JSON object with a ``shapes`` list and labelme's image keys (first 16 KiB)."""
     try:
-        with open(path, "rb") as handle:
+        with safe_input.open_regular(path) as handle:
             head = handle.read(_SNIFF_BYTES)
-    except OSError:
+    except (OSError, ReadError):
         return False
     text = head.decode("utf-8-sig", "ignore").lstrip()
     if not text.startswith("{") or _SHAPES.search(text) is None:
         return False
     if len(head) < _SNIFF_BYTES:
         try:
-            data = json.loads(text)
-        except ValueError:
+            data = safe_input.parse_json(text, path)
+        except ReadError:
             return True  # broken, but ours: the reader says where it breaks
         return (isinstance(data, dict) and isinstance(data.get("shapes"), list)
                 and any(k in data for k in ("imageHeight", "imageWidth", "imagePath")))
