@@ -83,11 +83,13 @@ def test_train_ids_agree_with_the_table(shared_samples, frame):
     found = train.to_values(np.int64)
     known = expected != 255
     np.testing.assert_array_equal(found[known], expected[known])
-    # Datumaro writes 19 where the class has no trainId: kept, labelled unknown, reported.
+    # Datumaro writes 19, its TRAIN_CITYSCAPES_LABEL_MAP's background, where the class has no
+    # trainId: kept, read as that background (hidden, not void), no warning.
     assert set(found[~known].tolist()) <= {19}
     if (~known).any():
-        assert train.table[19].label == "unknown"
-        assert "not in the Cityscapes trainId table" in train.provenance.details["warnings"][0]
+        assert train.table[19].label == "background"
+        assert not train.table[19].visible and not train.table[19].void
+        assert not train.provenance.details["warnings"]
 
 
 def _rows(seg: Segmentation) -> list:

@@ -9,7 +9,16 @@
   plain labelId (stuff, or a crowd region of a thing class); a value from 1000
   is ``labelId * 1000 + n`` with n counting from 0 per class. 8-bit files with
   plain labelIds only (Datumaro writes them) are read too.
-- ``*_gtFine_labelTrainIds.png``: 0..18 = trainId, 255 = ignore (void).
+- ``*_gtFine_labelTrainIds.png``: 0..18 = trainId, 255 = ignore (void); 19 is
+  Datumaro's ``background`` (its ``TRAIN_CITYSCAPES_LABEL_MAP``).
+
+Datumaro's Cityscapes export names its ids in ``label_colors.txt`` (``R G B
+name`` lines) at the dataset root, above ``gtFine/<split>/<city>/``: when one
+is found (beside the mask, one folder up or at that root), value i is its
+class i, counted as Datumaro does (:func:`~viewer.core.formats.color_tables.read_label_colors`:
+the black row is the background; without one, the ``background`` Datumaro
+left out of the file is class 0, the value of every pixel no mask covered).
+A file that lists the Cityscapes labels themselves keeps the built-in table.
 
 Files are chosen by name (the three suffixes) and read with Pillow only:
 OpenCV's default ``imread`` turns 16-bit instanceIds into 8-bit colours.
@@ -31,6 +40,7 @@ from viewer.core import safe_input
 from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats.base import FormatSpec
+from viewer.core.formats.color_tables import LABEL_COLORS, find_in_dataset, read_label_colors
 from viewer.core.formats.common import (
     INDEX_MODES,
     fit_to_image,
@@ -46,6 +56,10 @@ INSTANCE_IDS = "cityscapes-instanceids"
 TRAIN_IDS = "cityscapes-trainids"
 INSTANCE_OFFSET = 1000
 IGNORE_TRAIN_ID = 255
+#: Datumaro's trainIds label map ends with ``background`` (0, 0, 0) at 19.
+DATUMARO_TRAIN_BACKGROUND = 19
+#: Folders whose parent is a Cityscapes dataset root.
+GT_FOLDERS = frozenset({"gtFine", "gtCoarse"})
 MAX_LABEL_ID = 33
 MAX_TRAIN_ID = 18
 MAX_INSTANCE = INSTANCE_OFFSET - 1
@@ -67,6 +81,10 @@ def train_palette() -> Palette:
         if isinstance(train_id, int) and 0 <= train_id <= MAX_TRAIN_ID:
             entries[train_id] = PaletteEntry(train_id, entry.color, entry.name, False,
                                              {**entry.attributes, "labelId": entry.id})
+    entries[DATUMARO_TRAIN_BACKGROUND] = PaletteEntry(
+        DATUMARO_TRAIN_BACKGROUND, (0, 0, 0), "background", False,
+        {"trainId": DATUMARO_TRAIN_BACKGROUND, "labelId": 0, "category": "void",
+         "datumaro_background": True})
     entries[IGNORE_TRAIN_ID] = PaletteEntry(
         IGNORE_TRAIN_ID, (0, 0, 0), "ignore", True,
         {"trainId": IGNORE_TRAIN_ID, "labelId": 0, "category": "void", "ignoreInEval": True})
@@ -97,15 +115,18 @@ def read_label_ids(path: str | Path, *, names: dict[int, str] | None = None,
     image_size : (width, height), optional
         The photo's size; a smaller mask of the same aspect ratio is upscaled.
     """
-    return _read(Path(path), LABEL_IDS, label_palette(), Kind.SEMANTIC, _table_describer,
-                 names, image_size)
+    path = Path(path)
+    return _read(path, LABEL_IDS, _dataset_palette(path, "labelId") or label_palette(),
+                 Kind.SEMANTIC, _table_describer, names, image_size)
 
 
 def read_train_ids(path: str | Path, *, names: dict[int, str] | None = None,
                    image_size: tuple[int, int] | None = None, **_options: Any) -> Segmentation:
-    """Read a ``*_labelTrainIds.png``: trainIds 0..18, 255 = ignore (void)."""
-    return _read(Path(path), TRAIN_IDS, train_palette(), Kind.SEMANTIC, _table_describer,
-                 names, image_size)
+    """Read a ``*_labelTrainIds.png``: trainIds 0..18, 255 = ignore (void), 19 = Datumaro's
+    background; or the classes of a ``label_colors.txt`` of the dataset."""
+    path = Path(path)
+    return _read(path, TRAIN_IDS, _dataset_palette(path, "trainId") or train_palette(),
+                 Kind.SEMANTIC, _table_describer, names, image_size)
 
 
 def read_instance_ids(path: str | Path, *, names: dict[int, str] | None = None,
@@ -117,8 +138,46 @@ def read_instance_ids(path: str | Path, *, names: dict[int, str] | None = None,
     from 1000 are instance ``value % 1000`` of class ``value // 1000``. Kind
     panoptic: stuff and things in one map.
     """
-    return _read(Path(path), INSTANCE_IDS, label_palette(), Kind.PANOPTIC, _instance_describer,
-                 names, image_size)
+    path = Path(path)
+    return _read(path, INSTANCE_IDS, _dataset_palette(path, "labelId") or label_palette(),
+                 Kind.PANOPTIC, _instance_describer, names, image_size)
+
+
+def find_label_colors(path: Path) -> Path | None:
+    """The dataset's ``label_colors.txt``: beside the mask, one up, or above ``gtFine/``."""
+    return find_in_dataset(path, LABEL_COLORS, lambda name: name in GT_FOLDERS)
+
+
+def _dataset_palette(path: Path, id_key: str) -> Palette | None:
+    """The classes of the dataset's ``label_colors.txt`` keyed by value, or None.
+
+    None also when the file lists the built-in table's labels (Datumaro's
+    ``--label-map cityscapes``), so their void flags and trainIds stay.
+    """
+    table = find_label_colors(path)
+    if table is None:
+        return None
+    rows = read_label_colors(table, black_first=False)
+    builtin = label_palette() if id_key == "labelId" else train_palette()
+    if _same_names([r.name for r in rows], builtin):
+        return None
+    entries = {r.value: PaletteEntry(r.value, r.color or stable_color(r.value), r.name, r.void,
+                                     {id_key: r.value, "label_colors": True,
+                                      **dict(r.attributes)})
+               for r in rows}
+    return Palette("label_colors", str(table), entries,
+                   description=f"classes of {table} (Datumaro's Cityscapes label map)")
+
+
+def _same_names(names: list[str], palette: Palette) -> bool:
+    """True when ``names`` are the palette's, ignoring case and spaces (Datumaro drops them)."""
+    def plain(name: str | None) -> str:
+        return (name or "").replace(" ", "").replace("_", "").lower()
+    listed = {i: plain(e.name) for i, e in palette.entries.items()
+              if e.name and i != IGNORE_TRAIN_ID}  # 255 is never a row of a label map
+    # Datumaro's map has one more row (licenseplate, which never appears in a mask).
+    return len(names) >= len(listed) and all(
+        listed[i] == plain(name) for i, name in enumerate(names) if i in listed)
 
 
 def _read(path: Path, format_name: str, palette: Palette, kind: Kind,
@@ -132,7 +191,9 @@ def _read(path: Path, format_name: str, palette: Palette, kind: Kind,
         void_values=[v for v, e in palette.entries.items() if e.void],
         provenance=Provenance(str(path), format_name, details))
     unknown = [s for s in seg.table if s.attributes.get("unknown_value")]
-    details["warnings"] = _unknown_warning(unknown, format_name)
+    details["warnings"] = _unknown_warning(unknown, format_name, palette)
+    if palette.id == "label_colors":
+        details["label_colors"] = palette.name
     if image_size is not None:
         seg = fit_to_image(seg, image_size, path)
     return seg
@@ -146,7 +207,10 @@ def _table_describer(palette: Palette, names: dict[int, str]):
         if entry is None:
             return {"label": names.get(value, "unknown"), "attributes": {"unknown_value": True}}
         attributes = {"labelId": value, **dict(entry.attributes)}
-        return {"label": names.get(value, entry.name or ""), "attributes": attributes}
+        fields = {"label": names.get(value, entry.name or ""), "attributes": attributes}
+        if attributes.get("datumaro_background"):
+            fields["visible"] = False  # a background like value 0's, hidden in overlays
+        return fields
 
     return describe
 
@@ -173,14 +237,15 @@ def _instance_describer(palette: Palette, names: dict[int, str]):
     return describe
 
 
-def _unknown_warning(unknown: list[Segment], format_name: str) -> list[str]:
+def _unknown_warning(unknown: list[Segment], format_name: str, palette: Palette) -> list[str]:
     if not unknown:
         return []
     table = "trainId" if format_name == TRAIN_IDS else "label"
+    where = (f"the classes of {Path(palette.name).name}" if palette.id == "label_colors"
+             else f"the Cityscapes {table} table")
     listed = ", ".join(f"{s.value} ({s.area:,} pixels)" for s in unknown[:8])
     verb = "value is" if len(unknown) == 1 else "values are"
-    return [f"{len(unknown)} {verb} not in the Cityscapes {table} table: {listed}; "
-            "labelled 'unknown'"]
+    return [f"{len(unknown)} {verb} not in {where}: {listed}; labelled 'unknown'"]
 
 
 # -- writing ------------------------------------------------------------------------

@@ -81,6 +81,25 @@ def table_path_for_write(mask_path: Path, name: str) -> Path:
     return mask_path.parent / name
 
 
+def find_in_dataset(mask_path: Path, name: str, is_mask_folder: Callable[[str], bool],
+                    depth: int = 8) -> Path | None:
+    """``name`` beside the mask, one folder up, or at the root of the dataset it lies in.
+
+    The root is the folder above the nearest ancestor ``is_mask_folder``
+    accepts (Datumaro's ``gtFine/`` for Cityscapes, ``<subset>annot/`` for
+    CamVid), looked for at most ``depth`` folders up: item ids may hold
+    folders (``gtFine/<split>/<city>/``, ``trainannot/seq/``).
+    """
+    found = find_beside(mask_path, [name])
+    if found is not None:
+        return found
+    for folder in list(mask_path.parents)[:depth]:
+        if is_mask_folder(folder.name):
+            candidate = folder.parent / name
+            return candidate if candidate.is_file() else None
+    return None
+
+
 def find_legend(path: Path) -> Path | None:
     """``<stem>.legend.json`` beside the mask, else a shared legend beside it or one folder up."""
     own = path.with_name(path.stem + LEGEND_SUFFIX)
@@ -117,11 +136,19 @@ def _parse_color(parts: Sequence[str], path: Path, number: int) -> RGB:
     return color
 
 
-def read_label_colors(path: Path) -> list[ColorClass]:
-    """Rows of a CamVid ``label_colors.txt``: ``R G B name`` (a bare ``name`` has no colour).
+def read_label_colors(path: Path, *, black_first: bool = True) -> list[ColorClass]:
+    """Rows of a ``label_colors.txt``: ``R G B name`` (a bare ``name`` has no colour).
 
-    As in Datumaro, the black row moves to index 0 (CamVid's Void), so class
-    indices match Datumaro's.
+    Class indices are Datumaro's (``make_camvid_categories`` and
+    ``make_cityscapes_categories``), which its CamVid and Cityscapes masks use:
+
+    - the black row is the background; without one, a row named
+      ``background`` (added, black, when the file has none: Datumaro leaves it
+      out of the file it writes) becomes index 0;
+    - ``black_first`` (CamVid) also moves a black row to index 0; Cityscapes
+      keeps it where it is;
+    - a file without any colour (Datumaro writes `` name`` lines for labels
+      without colours) gets the VOC colours by index, as Datumaro paints them.
     """
     rows: list[tuple[RGB | None, str]] = []
     for number, line in _table_lines(path):
@@ -130,11 +157,31 @@ def read_label_colors(path: Path) -> list[ColorClass]:
             rows.append((_parse_color(parts[:3], path, number), parts[3] if len(parts) > 3 else ""))
         else:
             rows.append((None, line))
-    black = next((i for i, (color, _) in enumerate(rows) if color == BLACK), None)
-    if black:
-        rows.insert(0, rows.pop(black))
-    return [ColorClass(color, name, i, void=name.lower() == "void" and color == BLACK)
+    rows, added = _datumaro_background(rows, black_first)
+    if rows and all(color is None for color, _ in rows):
+        voc = builtin_palette("voc")
+        rows = [(voc.color(i), name) for i, (_none, name) in enumerate(rows)]
+    return [ColorClass(color, name, i, void=name.lower() == "void" and color == BLACK,
+                       background=i == 0 and (color == BLACK or added),
+                       attributes={"datumaro_background": True} if i == 0 and added else {})
             for i, (color, name) in enumerate(rows)]
+
+
+def _datumaro_background(rows: list[tuple[RGB | None, str]],
+                         black_first: bool) -> tuple[list[tuple[RGB | None, str]], bool]:
+    """Put the background row where Datumaro does; True when it had to be added."""
+    black = next((i for i, (color, _) in enumerate(rows) if color == BLACK), None)
+    added = False
+    if black is None:
+        black = next((i for i, (_c, name) in enumerate(rows) if name == "background"), None)
+        if black is None:
+            has_colors = any(color is not None for color, _ in rows)
+            rows = [*rows, (BLACK if has_colors else None, "background")]
+            black, added = len(rows) - 1, True
+        black_first = True
+    if black_first and black:
+        rows = [rows[black], *rows[:black], *rows[black + 1:]]
+    return rows, added
 
 
 def format_label_colors(rows: Sequence[tuple[str, RGB]], header: bool = True) -> str:
@@ -267,7 +314,9 @@ def existing_rows(path: Path, reader: Callable[[Path], list[ColorClass]]) -> lis
     if not source.is_file():
         return []
     try:
-        return [(row.name, row.color) for row in reader(source) if row.color is not None]
+        # A background row Datumaro would add is not in the file: it is not extended with it.
+        return [(row.name, row.color) for row in reader(source)
+                if row.color is not None and not row.attributes.get("datumaro_background")]
     except ReadError as exc:
         raise WriteError(f"cannot extend the colour table: {exc.message}", path) from None
 

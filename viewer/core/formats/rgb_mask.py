@@ -3,10 +3,12 @@
 Three formats, each an RGB PNG and a colour table beside it:
 
 - ``camvid``: RGB PNG + ``label_colors.txt`` (``R G B name`` lines, CamVid and
-  Datumaro) beside the mask or one folder up (Datumaro keeps it at the dataset
-  root, the masks in ``trainannot/``). Datumaro moves the black label to class
-  index 0; so does this reader. Without the file, the standard CamVid 32-class
-  colours are used when the format is asked for by name.
+  Datumaro) beside the mask, one folder up, or at Datumaro's dataset root (the
+  folder holding ``<subset>annot/``, however deep the mask lies below it).
+  Class indices are Datumaro's: the black label is class 0, a ``background``
+  is added when there is none, and a file of names without colours gets the
+  VOC colours. Without the file, the standard CamVid 32-class colours are used
+  when the format is asked for by name.
 - ``voc-rgb``: RGB PNG painted with the VOC colour map (CVAT and Datumaro save
   VOC masks this way): colour of index ``v`` = value ``v``, (224, 224, 192) =
   255 = void. A ``labelmap.txt`` (``name:R,G,B:parts:actions``) beside the
@@ -71,6 +73,7 @@ from viewer.core.formats.color_tables import (
     clean_name,
     existing_rows,
     find_beside,
+    find_in_dataset,
     find_legend,
     format_label_colors,
     format_labelmap,
@@ -112,6 +115,8 @@ def _png_path(path: str | Path) -> Path:
 
 # -- camvid -------------------------------------------------------------------------
 CAMVID = "camvid"
+#: Datumaro keeps a subset's masks in ``<subset>annot/``.
+CAMVID_MASK_SUFFIX = "annot"
 
 
 def read_camvid(path: str | Path, *, label_colors: str | Path | None = None,
@@ -130,12 +135,12 @@ def read_camvid(path: str | Path, *, label_colors: str | Path | None = None,
     image_size : (width, height), optional
     """
     path = Path(path)
-    table = Path(label_colors) if label_colors else find_beside(path, [LABEL_COLORS])
+    table = Path(label_colors) if label_colors else find_camvid_table(path)
     details: dict[str, Any] = {}
     if table is None:
         rows = [ColorClass(c, n, i, void=n == "Void") for i, (n, c) in enumerate(CAMVID_CLASSES)]
-        details["warnings"] = [f"no {LABEL_COLORS} beside the mask or one folder up; read with "
-                               "the standard CamVid 32-class colours"]
+        details["warnings"] = [f"no {LABEL_COLORS} beside the mask, one folder up or at the "
+                               "dataset root; read with the standard CamVid 32-class colours"]
         details["color_table"] = "CamVid standard colours"
     else:
         rows = read_label_colors(table)
@@ -144,6 +149,20 @@ def read_camvid(path: str | Path, *, label_colors: str | Path | None = None,
                                    format_name=CAMVID, details=details,
                                    table=table.name if table else "the CamVid colour map")
     return finish(seg, path, image_size)
+
+
+def _is_annot_folder(name: str) -> bool:
+    return name.endswith(CAMVID_MASK_SUFFIX) and len(name) > len(CAMVID_MASK_SUFFIX)
+
+
+def find_camvid_table(path: Path) -> Path | None:
+    """``label_colors.txt`` beside the mask, one folder up, or at Datumaro's dataset root.
+
+    Datumaro reads it only at the root, the folder holding ``<subset>annot/``,
+    which may be several folders up when item ids hold folders
+    (``trainannot/seq/0001.png``).
+    """
+    return find_in_dataset(path, LABEL_COLORS, _is_annot_folder)
 
 
 def write_camvid(seg: Segmentation, path: str | Path, **_options) -> list[Path]:
@@ -183,7 +202,7 @@ def sniff_camvid(path: Path) -> bool:
     parent = path.parent
     datumaro = parent.name.endswith("annot") and \
         (parent.parent / f"{parent.name[:-len('annot')]}.txt").is_file()
-    return datumaro or find_beside(path, [LABEL_COLORS]) is not None
+    return datumaro or find_camvid_table(path) is not None
 
 
 # -- voc-rgb ------------------------------------------------------------------------
