@@ -209,7 +209,9 @@ def read(path: str | Path, *, item: str | None = None, labelmap: str | Path | No
                                "labelmap": str(table) if table.is_file() else "VOC classes",
                                "object_mask": str(found.object_mask) if found.object_mask else None}
     add_warnings(details, duplicate_color_warnings(rows, table_name))
-    seg = _build(class_rgb, object_rgb, rows, found, details)
+    # The object mask opened on its own means instances, even one per class.
+    opened_objects = Path(path).parent.name == OBJECT_DIR
+    seg = _build(class_rgb, object_rgb, rows, found, details, instances=opened_objects)
     report_unknown(seg, table_name, color_of=lambda s: s.source_value[:3], mask=CLASS_DIR)
     report_unknown(seg, "the VOC colour map", flag="unknown_object_color",
                    color_of=lambda s: s.source_value[3:], mask=OBJECT_DIR)
@@ -232,7 +234,8 @@ def _load_masks(found: Item) -> tuple[np.ndarray | None, np.ndarray | None]:
 
 
 def _build(class_rgb: np.ndarray | None, object_rgb: np.ndarray | None,
-           rows: Sequence[ColorClass], found: Item, details: dict[str, Any]) -> Segmentation:
+           rows: Sequence[ColorClass], found: Item, details: dict[str, Any], *,
+           instances: bool = False) -> Segmentation:
     """Combine the class and object masks into one key per pixel and make segments."""
     shape = (class_rgb if class_rgb is not None else object_rgb).shape[:2]
     classes, class_colors = _class_values(class_rgb, rows, shape)
@@ -243,7 +246,8 @@ def _build(class_rgb: np.ndarray | None, object_rgb: np.ndarray | None,
     # CVAT writes an object mask even for semantic work; with at most one
     # object per class the map is a class map, and reads back as one.
     one_per_class = np.unique(keys // stride).size == keys.size
-    kind = Kind.INSTANCE if object_rgb is not None and not one_per_class else Kind.SEMANTIC
+    kind = Kind.INSTANCE if object_rgb is not None and (instances or not one_per_class) \
+        else Kind.SEMANTIC
     describe = _describer(by_value, class_colors, object_colors, stride,
                           has_objects=object_rgb is not None, by_class=kind is Kind.SEMANTIC)
     return Segmentation.from_values(ranks, kind=kind, describe=lambda r: describe(int(keys[r])),

@@ -17,6 +17,7 @@ import numpy as np
 from viewer.core import safe_input
 from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
+from viewer.core.formats import voc_objects
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import read_index_png, write_png
 from viewer.core.formats.names import read_names_beside
@@ -35,13 +36,18 @@ def read(path: str | Path, *, kind: Kind | str | None = None,
     ----------
     path : str or Path
     kind : Kind, optional
-        Defaults to binary for {0, 1} or {0, 255} masks, else semantic.
+        Defaults to binary for {0, 1} or {0, 255} masks, else semantic; a
+        mask in ``SegmentationObject/`` is read as instances
+        (:mod:`~viewer.core.formats.voc_objects`).
     void_values : tuple of int, optional
         Values meaning void. Default: 255 in a palette PNG with the VOC colour
         map; none otherwise (a grey {0, 255} mask is a binary mask, not void).
     """
     path = Path(path)
     values, palette = _load(path)
+    if kind is None and voc_objects.is_object_mask(path):
+        # Instance numbers, classes from the SegmentationClass mask beside it.
+        return voc_objects.read(path, values, format_name=FORMAT.name, names=names)
     is_voc = palette is not None and _is_voc(palette)
     if is_voc:
         palette = builtin_palette("voc")  # same colours, plus the class names
