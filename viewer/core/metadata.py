@@ -167,6 +167,24 @@ def mismatch(doc: Mapping[str, Any], mask_path: str | Path, sidecar: str | Path,
     return None
 
 
+def frame_document(doc: Mapping[str, Any], mask_path: str | Path,
+                   sequence: str | Path) -> dict[str, Any] | None:
+    """The record of a video document (read from ``sequence``) that lists ``mask_path``.
+
+    Returned as a one-image document (size and ``segments``) for
+    :func:`mismatch` and :func:`apply`; None when no frame lists the file.
+    """
+    try:
+        name = Path(os.path.relpath(mask_path, Path(sequence).parent)).as_posix()
+    except ValueError:  # another drive on Windows
+        return None
+    for record in doc.get("frames") or []:
+        if name in record.get("mask_files", []):
+            return {"width": doc.get("width"), "height": doc.get("height"),
+                    "frame": record.get("frame"), "segments": record.get("segments", [])}
+    return None
+
+
 def apply(seg: Segmentation, doc: Mapping[str, Any]) -> int:
     """Restore labels, colours, classes and attributes from a metadata document.
 

@@ -13,6 +13,7 @@ Our own metadata JSON, ``<mask stem>.segview.json``, is located here
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from viewer.core import safe_input
@@ -20,6 +21,8 @@ from viewer.core.errors import ReadError
 
 PLAIN_FILES = ("class_names.txt", "label_names.txt")
 SIDECAR_SUFFIX = ".segview.json"
+#: ``_<frame number>`` in a sequence export's file names (6 digits or more).
+_FRAME_NUMBER = re.compile(r"_\d{6,}(?!\d)")
 
 
 def sidecar_path(mask_path: Path) -> Path | None:
@@ -33,6 +36,24 @@ def sidecar_path(mask_path: Path) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
+
+
+def sequence_sidecar_paths(mask_path: Path) -> list[Path]:
+    """The sequence JSONs that may list ``mask_path``: ``<stem>.segview.json`` of a video export.
+
+    ``segview segment VIDEO`` and the video mask export name each frame's
+    file ``<stem>_<frame, 6 digits or more>...`` and write one
+    ``<stem>.segview.json`` in the folder (one folder up for a layout with
+    mask subfolders). Only those names are looked at, so a folder of many
+    exports costs a few ``stat`` calls, not a scan.
+    """
+    found = []
+    for match in _FRAME_NUMBER.finditer(mask_path.stem):
+        name = mask_path.stem[:match.start()] + SIDECAR_SUFFIX
+        for folder in (mask_path.parent, mask_path.parent.parent):
+            if (folder / name).is_file() and folder / name not in found:
+                found.append(folder / name)
+    return found
 
 
 def read_names_beside(mask_path: Path) -> dict[int, str]:

@@ -23,7 +23,7 @@ from viewer.core.formats import (
 )
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import fit_to_image
-from viewer.core.formats.names import sidecar_path
+from viewer.core.formats.names import sequence_sidecar_paths, sidecar_path
 from viewer.core.segmentation import Segmentation
 
 FORMATS: tuple[FormatSpec, ...] = (
@@ -98,6 +98,7 @@ def _apply_sidecar(seg: Segmentation, path: Path) -> None:
     """
     sidecar = sidecar_path(path)
     if sidecar is None:
+        _apply_sequence(seg, path)
         return
     try:
         doc = metadata.read(sidecar)
@@ -106,9 +107,35 @@ def _apply_sidecar(seg: Segmentation, path: Path) -> None:
         problem = exc.message if isinstance(exc, ViewerError) else f"cannot be read ({exc})"
     if problem is None:
         metadata.apply(seg, doc)
-    elif isinstance(seg.provenance.details, dict):
-        seg.provenance.details.setdefault("warnings", []).append(
-            f"labels not restored from {sidecar.name}: {problem}")
+    else:
+        _warn(seg, f"labels not restored from {sidecar.name}: {problem}")
+
+
+def _apply_sequence(seg: Segmentation, path: Path) -> None:
+    """Restore labels from the sequence JSON of a video export that lists this frame's file.
+
+    Like a sidecar, one that cannot be read or describes another size is
+    skipped with a warning; one that does not list the file is not about it.
+    """
+    for sequence in sequence_sidecar_paths(path):
+        try:
+            doc = metadata.read(sequence)
+            frame = metadata.frame_document(doc, path, sequence)
+            if frame is None:
+                continue
+            problem = metadata.mismatch(frame, path, sequence, seg)
+        except (ViewerError, ValueError, RecursionError, OSError) as exc:
+            problem = exc.message if isinstance(exc, ViewerError) else f"cannot be read ({exc})"
+        if problem is None:
+            metadata.apply(seg, frame)
+        else:
+            _warn(seg, f"labels not restored from {sequence.name}: {problem}")
+        return
+
+
+def _warn(seg: Segmentation, sentence: str) -> None:
+    if isinstance(seg.provenance.details, dict):
+        seg.provenance.details.setdefault("warnings", []).append(sentence)
 
 
 def list_items(path: str | Path, format_name: str | None = None) -> list[str]:
