@@ -4,12 +4,8 @@ Each is a strict xfail in ``test_bad_inputs.py``: when a fix lands the case
 passes, the xfail turns into a failure, and its line here is removed.
 """
 
-STILL_FAILING: dict[str, str] = {
-    'photo-bomb': 'loaders',
-}
+STILL_FAILING: dict[str, str] = {}  # every case passes on main
 
 #: Failures that are timeouts near the 20 s alarm on a loaded machine: their xfail is not
 #: strict, so a quiet machine that finishes in time does not fail the suite.
-SLOW: set[str] = {"celantur-17000-50-boxes", "coco-300-full-instances", "photo-bomb",
-                   "png-pillow-bomb", "png-pillow-bomb-index"}
-
+SLOW: set[str] = set()

@@ -307,6 +307,10 @@ class Segmentation:
                 lut[seg_id] = value
         return np.take(lut, self.labels).astype(target)
 
+    def present_ids(self) -> np.ndarray:
+        """The sorted ids that have pixels, counted in O(pixels) with bounded memory."""
+        return _unique(self.labels)
+
     def integer_values(self) -> dict[int, int]:
         """The integer each segment is written as in an index format: id -> value.
 

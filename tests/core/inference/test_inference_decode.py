@@ -79,3 +79,32 @@ def test_a_jpeg_with_a_trailer_is_decoded_by_pillow_alike(tmp_path):
     assert fast.reduced and slow.reduced
     assert fast.image.shape == slow.image.shape == (40, 64, 3)
     assert np.abs(fast.image.astype(int) - slow.image.astype(int)).max() <= 2
+
+
+def test_a_large_png_is_reduced_by_pillow_before_it_becomes_rgb(tmp_path):
+    # 8000x7000 = 56 Mpx, above LARGE_PHOTO_PIXELS: decoded whole it would pass through
+    # Pillow's 4-bytes-a-pixel RGB only for the model to average it away.
+    from PIL import Image
+
+    from viewer.core.inference.decode import LARGE_PHOTO_PIXELS, read_for_model
+
+    grey = np.zeros((7000, 8000), np.uint8)
+    grey[:, 4000:] = 200
+    path = tmp_path / "big.png"
+    Image.fromarray(grey).save(path)
+    assert 8000 * 7000 > LARGE_PHOTO_PIXELS
+    photo = read_for_model(path, (256, 256))
+    assert photo.reduced and photo.full_size == (7000, 8000)
+    assert photo.image.shape == (875, 1000, 3) and photo.image.dtype == np.uint8
+    assert (photo.image[:, :499] == 0).all() and (photo.image[:, 501:] == 200).all()
+
+
+def test_a_small_png_is_still_read_whole(tmp_path):
+    from PIL import Image
+
+    from viewer.core.inference.decode import read_for_model
+
+    path = tmp_path / "small.png"
+    Image.fromarray(np.full((300, 400, 3), 7, np.uint8)).save(path)
+    photo = read_for_model(path, (256, 256))
+    assert not photo.reduced and photo.image.shape == (300, 400, 3)

@@ -174,3 +174,21 @@ def test_onnxruntime_failures_at_run_become_model_errors(tmp_path):
     assert message.startswith(str(model))
     assert "the model failed on an input of shape [1, 3, 5, 7]" in message
     assert "[ONNXRuntimeError]" not in message
+
+
+def test_a_confidence_too_large_to_keep_is_dropped_with_a_warning(monkeypatch):
+    # The label map is always full size; the float32 confidence only within its budget.
+    from viewer import _paths
+    from viewer.core.inference import runner as runner_module
+    from viewer.core.inference.manifest import load_manifest
+
+    runner = ModelRunner(load_manifest(_paths.models_dir() / "selfie_segmentation.json"))
+    photo = np.zeros((120, 160, 3), np.uint8)
+    kept = runner.run(photo)
+    assert kept.confidence is not None and kept.confidence.shape == (120, 160)
+    monkeypatch.setattr(runner_module, "CONFIDENCE_BUDGET", 120 * 160 * 4 - 1)
+    dropped = runner.run(photo)
+    assert dropped.confidence is None and dropped.labels.shape == (120, 160)
+    assert np.array_equal(dropped.labels, kept.labels)
+    warning, = dropped.provenance.details["warnings"]
+    assert "160x120" in warning and "confidence is not kept" in warning

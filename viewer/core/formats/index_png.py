@@ -76,16 +76,24 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
         When a value is negative or above 65,535 (use ``.npy`` for those).
     """
     path = Path(path)
-    values = seg.to_values(np.int64)
+    # The value of each id present, then one lookup into the PNG's own dtype: a full
+    # int64 copy of the map (8 bytes a pixel) was the peak of writing a large mask.
+    ids = seg.present_ids()
+    by_id = seg.integer_values()
+    values = np.array([by_id.get(i, i) for i in ids.tolist()], np.int64)
     if _minus_one_as_void(values):
         values = np.where(values == -1, VOC_VOID, values)
     low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
     if low < 0 or high > 65535:
         raise WriteError(f"PNG index masks hold values 0..65535; this mask has {low}..{high} "
                          "(use .npy to keep them)", path)
-    if high <= 255:
-        return [write_png(path, values.astype(np.uint8), palette=_plte(seg))]
-    return [write_png(path, values.astype(np.uint16))]
+    dtype = np.uint8 if high <= 255 else np.uint16
+    lut = np.zeros(int(ids[-1]) + 1 if ids.size else 1, dtype)
+    lut[ids] = values
+    pixels = _look_up(lut, seg.labels)
+    if dtype == np.uint8:
+        return [write_png(path, pixels, palette=_plte(seg))]
+    return [write_png(path, pixels)]
 
 
 def losses(seg: Segmentation) -> list[str]:
@@ -99,6 +107,15 @@ def losses(seg: Segmentation) -> list[str]:
     if low < 0 or high > 65535:
         return [f"values {low}..{high} do not fit a PNG index mask (0..65535); use label-npy"]
     return []
+
+
+def _look_up(lut: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``lut[labels]`` in bands: np.take widens its indices to int64, 8 bytes a pixel."""
+    out = np.empty(labels.shape, lut.dtype)
+    rows = max(1, (1 << 22) // max(labels.shape[1], 1))
+    for top in range(0, labels.shape[0], rows):
+        np.take(lut, labels[top:top + rows], out=out[top:top + rows])
+    return out
 
 
 def _minus_one_as_void(values: np.ndarray) -> bool:

@@ -213,12 +213,16 @@ class ModelRunner:
         size = full_size or geometry.image_size
         small_labels = crop_content(labels, geometry)
         small_confidence = None if confidence is None else crop_content(confidence, geometry)
+        details: dict[str, Any] = {"provider": self._session.get_providers()[0]}
+        full_confidence = None
+        if small_confidence is not None:
+            full_confidence = _full_confidence(small_confidence, size, details)
         return Prediction(
             labels=upscale_nearest(small_labels, size),
-            confidence=None if confidence is None else upscale_nearest(small_confidence, size),
+            confidence=full_confidence,
             manifest=self.manifest, geometry=geometry, threshold=threshold,
             model_labels=small_labels, model_confidence=small_confidence,
-            details={"provider": self._session.get_providers()[0]})
+            details=details)
 
     def run(self, image: np.ndarray, *, threshold: float | None = None,
             source: str | Path | None = None) -> Segmentation:
@@ -315,3 +319,21 @@ def _check_outputs(session, manifest: ModelManifest) -> None:
             raise ModelError(f"output {spec.name!r} has {rank} dimensions: there is no class "
                              f"axis {spec.class_axis}", manifest.model_path)
 
+
+#: The per-pixel confidence is float32 at the photo's size; above this it is not kept
+#: (the label map is, and per-class scores come from the model's own resolution).
+#: A 225 Mpx photo would need 858 MiB for it alone, most of a segment run's peak.
+CONFIDENCE_BUDGET = 256 << 20
+
+
+def _full_confidence(small: np.ndarray, size: tuple[int, int],
+                     details: dict[str, Any]) -> np.ndarray | None:
+    height, width = size
+    needed = height * width * 4
+    if needed <= CONFIDENCE_BUDGET:
+        return upscale_nearest(small, size)
+    details["warnings"] = [f"the per-pixel confidence is not kept for this {width}x{height} "
+                           f"photo: it would take {needed / 2**20:,.0f} MiB, more than the "
+                           f"{CONFIDENCE_BUDGET >> 20} MiB allowed; the mask and per-class "
+                           "scores are complete"]
+    return None
