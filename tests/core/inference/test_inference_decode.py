@@ -108,3 +108,15 @@ def test_a_small_png_is_still_read_whole(tmp_path):
     Image.fromarray(np.full((300, 400, 3), 7, np.uint8)).save(path)
     photo = read_for_model(path, (256, 256))
     assert not photo.reduced and photo.image.shape == (300, 400, 3)
+
+
+@pytest.mark.parametrize("keep", [60, 2000])
+def test_a_truncated_large_png_is_a_read_error(tmp_path, keep):
+    from viewer.core.inference.decode import read_for_model
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 255, (7000, 8000), np.uint8)).save(
+        path, compress_level=1)
+    path.write_bytes(path.read_bytes()[:keep])
+    with pytest.raises(ReadError, match="big.png"):
+        read_for_model(path, (256, 256))

@@ -113,19 +113,26 @@ LARGE_PHOTO_PIXELS = 50_000_000
 
 def _read_large(path: Path, min_size: tuple[int, int]) -> Photo | None:
     """A large non-JPEG photo reduced by 2, 4 or 8 with Pillow; None to read it whole."""
-    with open_image(path) as img:
-        full = (img.height, img.width)
-        factor = _reduction(full, min_size)
-        oriented = img.getexif().get(_ORIENTATION_TAG, 1) not in (None, 1)
-        # 16-bit greys are scaled to 8 bits by read_image; rotated photos go there too.
-        if img.width * img.height <= LARGE_PHOTO_PIXELS or factor == 1 or oriented \
-                or img.mode.startswith("I") or img.mode == "F":
-            return None
-        if img.mode == "1":
-            img = img.convert("L")  # reduce() does not take 1-bit images
-        elif img.mode not in ("L", "LA", "RGB", "RGBA"):
-            img = img.convert("RGB")
-        small = img.reduce(factor)
+    try:
+        with open_image(path) as img:
+            return _reduced(img, min_size)
+    except (OSError, SyntaxError, ValueError):
+        return None  # damaged: read_image says what is wrong in its own words
+
+
+def _reduced(img: Image.Image, min_size: tuple[int, int]) -> Photo | None:
+    full = (img.height, img.width)
+    factor = _reduction(full, min_size)
+    # 16-bit greys are scaled to 8 bits by read_image; rotated photos go there too.
+    if img.width * img.height <= LARGE_PHOTO_PIXELS or factor == 1 \
+            or img.mode.startswith("I") or img.mode == "F" \
+            or img.getexif().get(_ORIENTATION_TAG, 1) not in (None, 1):
+        return None
+    if img.mode == "1":
+        img = img.convert("L")  # reduce() does not take 1-bit images
+    elif img.mode not in ("L", "LA", "RGB", "RGBA"):
+        img = img.convert("RGB")
+    small = img.reduce(factor)
     if small.mode != "RGB":
         small = small.convert("RGB")
     return Photo(np.ascontiguousarray(np.asarray(small, dtype=np.uint8)), full, True)
