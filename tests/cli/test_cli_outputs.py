@@ -193,3 +193,30 @@ def test_an_output_path_no_file_system_takes_is_refused_before_any_work(command,
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "NUL byte" in err or "bytes long" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_in_another_format_does_not_replace_an_earlier_exports_file(tmp_path, capsys):
+    # Celantur writes m_ins_maks.png + m.json, labelme m.json: the second must not take
+    # the first's JSON, while a rerun of the first replaces its own files.
+    import numpy as np
+    from PIL import Image
+
+    from viewer.cli import main
+
+    labels = np.zeros((16, 16), np.uint8)
+    labels[4:12, 4:12] = 15
+    Image.fromarray(labels).save(tmp_path / "m.png")
+    out = tmp_path / "out"
+    assert main(["convert", str(tmp_path / "m.png"), "--to", "celantur-instance", "--out",
+                 str(out)]) == 0
+    celantur_json = (out / "m.json").read_bytes()
+    assert main(["convert", str(tmp_path / "m.png"), "--to", "celantur-instance", "--out",
+                 str(out)]) == 0
+    capsys.readouterr()
+    assert main(["convert", str(tmp_path / "m.png"), "--to", "labelme", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "m.json" in err[0] and "--overwrite" in err[0]
+    assert (out / "m.json").read_bytes() == celantur_json
+    assert main(["convert", str(tmp_path / "m.png"), "--to", "labelme", "--out", str(out),
+                 "--overwrite"]) == 0
+    assert (out / "m.json").read_bytes() != celantur_json

@@ -94,7 +94,8 @@ def export(seg: Segmentation, format_name: str, out_dir: str | Path, stem: str, 
     lost = losses(seg, format_name)
     # One transaction: the masks, side files, overlay and metadata appear together
     # or not at all, and a failure leaves the previous versions in place.
-    with transaction(home=out_dir, label=str(seg.provenance.source or stem)):
+    with transaction(home=out_dir, label=str(seg.provenance.source or stem),
+                     format_name=spec.name):
         files = [Path(f) for f in spec.write(seg, primary, **options)]
         doc = metadata.build(seg, mask_files=[_relative(f, out_dir) for f in files],
                              format_name=spec.name, image=image, image_size=image_size,

@@ -71,7 +71,7 @@ class OutputGuard:
         self._files: dict[tuple[int, int], Path] = {}
         self._folders: list[tuple[str, Path]] = []
         self._planned: dict[str, _Planned] = {}
-        self._listed: dict[str, set[str]] = {}
+        self._listed: dict[str, dict[str, set[str]]] = {}
         self.add_inputs(inputs)
 
     def add_inputs(self, paths: Iterable[str | Path]) -> None:
@@ -127,7 +127,7 @@ class OutputGuard:
         if self.ask:
             return "exists"
         what = ("is the metadata of other files" if target.name.endswith(SIDECAR_SUFFIX)
-                else "exists and is not a file of an earlier SegView export of these files")
+                else "exists and is not a file of an earlier SegView export in this format")
         return f"{what}; pass --overwrite to replace it, or choose another output folder"
 
     def _may_replace(self, target: Path, key: str, digest: str, owner: object) -> bool:
@@ -142,17 +142,27 @@ class OutputGuard:
             described = _listed(target) - {key}
             return bool(described & {_key(t) for t in getattr(owner, "targets", [])})
         # Up to three levels: CVAT lists ImageSets/Segmentation/default.txt.
-        return any(key in self._listed_in(folder) for folder in list(target.parents)[:3])
+        formats = set().union(*(self._listed_in(folder).get(key, set())
+                                for folder in list(target.parents)[:3]))
+        if not formats:
+            return False
+        # An export in another format does not own it (a labelme JSON must not replace the
+        # Celantur JSON of an earlier export); one in the same format re-exports or shares
+        # it (CVAT's labelmap.txt across the images of one folder).
+        ours = getattr(owner, "format_name", None)
+        return ours is None or formats == {ours}
 
-    def _listed_in(self, folder: Path) -> set[str]:
-        """Every file our metadata JSONs in ``folder`` list (read once per command)."""
+    def _listed_in(self, folder: Path) -> dict[str, set[str]]:
+        """File -> formats of our metadata JSONs in ``folder`` that list it (read once)."""
         key = _key(folder)
         if key not in self._listed:
-            found: set[str] = set()
+            found: dict[str, set[str]] = {}
             with contextlib.suppress(OSError):
                 for name in os.listdir(folder):
                     if name.endswith(SIDECAR_SUFFIX):
-                        found |= _listed(folder / name)
+                        listed, fmt = _listed_with_format(folder / name)
+                        for item in listed:
+                            found.setdefault(item, set()).add(fmt)
             self._listed[key] = found
         return self._listed[key]
 
@@ -178,14 +188,20 @@ def current() -> OutputGuard | None:
 
 def _listed(sidecar: Path) -> set[str]:
     """The files a metadata JSON says it describes (itself included), or an empty set."""
+    return _listed_with_format(sidecar)[0]
+
+
+def _listed_with_format(sidecar: Path) -> tuple[set[str], str]:
+    """The files a metadata JSON describes (itself included) and the format it records."""
     from viewer.core.formats.common import load_json  # the formats import fileio
 
     try:
         doc = load_json(sidecar)
     except (ViewerError, ValueError, RecursionError):
-        return set()
+        return set(), ""
     if not isinstance(doc, dict) or doc.get("schema") != "segview-metadata":
-        return set()
+        return set(), ""
+    fmt = doc.get("format") if isinstance(doc.get("format"), str) else ""
     names = [doc.get("overlay_file"), *_strings(doc.get("mask_files"))]
     frames = doc.get("frames")
     for frame in frames if isinstance(frames, list) else []:
@@ -193,7 +209,7 @@ def _listed(sidecar: Path) -> set[str]:
             names += _strings(frame.get("mask_files"))
     base = sidecar.parent
     return {_key(base / name) for name in names if isinstance(name, str) and name} | {
-        _key(sidecar)}
+        _key(sidecar)}, fmt
 
 
 def _strings(value) -> list[str]:

@@ -85,7 +85,8 @@ def current_path(target: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def transaction(home: str | Path | None = None, label: str = "") -> Iterator[Transaction]:
+def transaction(home: str | Path | None = None, label: str = "",
+                format_name: str | None = None) -> Iterator[Transaction]:
     """Make every atomic write inside the block part of one all-or-nothing export.
 
     Parameters
@@ -96,6 +97,9 @@ def transaction(home: str | Path | None = None, label: str = "") -> Iterator[Tra
         first.
     label : str
         What is being exported (an input's name), for error messages.
+    format_name : str, optional
+        The registry format written: a file an earlier export in another format
+        wrote is not this export's to replace (see :mod:`viewer.core.output_guard`).
     """
     outer = _CURRENT.get()
     if outer is not None:
@@ -103,7 +107,7 @@ def transaction(home: str | Path | None = None, label: str = "") -> Iterator[Tra
         return
     if home is not None:
         recover_once(home)
-    tx = Transaction(Path(home) if home is not None else None, label)
+    tx = Transaction(Path(home) if home is not None else None, label, format_name)
     _CURRENT.set(tx)
     try:
         yield tx
@@ -122,9 +126,10 @@ def transaction(home: str | Path | None = None, label: str = "") -> Iterator[Tra
 class Transaction:
     """The files of one export, held as temporaries until :meth:`commit`."""
 
-    def __init__(self, home: Path | None, label: str = ""):
+    def __init__(self, home: Path | None, label: str = "", format_name: str | None = None):
         self.home = home
         self.label = label
+        self.format_name = format_name
         self._entries: dict[Path, Path] = {}  # target -> complete temporary
         self._journal: Path | None = None
         self._plan: list[dict] = []
