@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from viewer.core import metadata, safe_input
@@ -97,40 +98,36 @@ def _apply_sidecar(seg: Segmentation, path: Path) -> None:
     with a warning in the provenance.
     """
     sidecar = sidecar_path(path)
-    if sidecar is None:
-        _apply_sequence(seg, path)
+    if sidecar is not None:
+        _restore_from(seg, path, sidecar, lambda doc: doc)
         return
+    for sequence in sequence_sidecar_paths(path):
+        # A video export's sequence JSON that lists this frame's file labels it too.
+        if _restore_from(seg, path, sequence,
+                         lambda doc, where=sequence: metadata.frame_document(doc, path, where)):
+            return
+
+
+def _restore_from(seg: Segmentation, path: Path, source: Path,
+                  pick: Callable[[dict], dict | None]) -> bool:
+    """Apply the record ``pick`` takes from the metadata JSON ``source``.
+
+    One that cannot be read or describes another mask is skipped with a
+    warning, never an error. Returns False when ``pick`` finds nothing about
+    ``path`` there.
+    """
     try:
-        doc = metadata.read(sidecar)
-        problem = metadata.mismatch(doc, path, sidecar, seg)
+        doc = pick(metadata.read(source))
+        if doc is None:
+            return False
+        problem = metadata.mismatch(doc, path, source, seg)
     except (ViewerError, ValueError, RecursionError, OSError) as exc:
         problem = exc.message if isinstance(exc, ViewerError) else f"cannot be read ({exc})"
     if problem is None:
         metadata.apply(seg, doc)
     else:
-        _warn(seg, f"labels not restored from {sidecar.name}: {problem}")
-
-
-def _apply_sequence(seg: Segmentation, path: Path) -> None:
-    """Restore labels from the sequence JSON of a video export that lists this frame's file.
-
-    Like a sidecar, one that cannot be read or describes another size is
-    skipped with a warning; one that does not list the file is not about it.
-    """
-    for sequence in sequence_sidecar_paths(path):
-        try:
-            doc = metadata.read(sequence)
-            frame = metadata.frame_document(doc, path, sequence)
-            if frame is None:
-                continue
-            problem = metadata.mismatch(frame, path, sequence, seg)
-        except (ViewerError, ValueError, RecursionError, OSError) as exc:
-            problem = exc.message if isinstance(exc, ViewerError) else f"cannot be read ({exc})"
-        if problem is None:
-            metadata.apply(seg, frame)
-        else:
-            _warn(seg, f"labels not restored from {sequence.name}: {problem}")
-        return
+        _warn(seg, f"labels not restored from {source.name}: {problem}")
+    return True
 
 
 def _warn(seg: Segmentation, sentence: str) -> None:
