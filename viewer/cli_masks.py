@@ -18,6 +18,8 @@ from viewer.core.export import default_stem, export
 from viewer.core.formats.common import image_size_of
 from viewer.core.formats.registry import FORMATS, find_reader, get_format, list_items, read_mask
 from viewer.core.formats.names import sidecar_path
+from viewer.core.layouts import LAYOUTS, DatasetItem, layout_for
+from viewer.core.layouts.base import DEFAULT_SUBSET
 from viewer.core.metadata import segment_records
 from viewer.core.output_guard import guarded
 from viewer.core.segmentation import Segmentation
@@ -80,7 +82,7 @@ def _video_info(path: Path, *, as_json: bool) -> int:
 
 
 def convert_main(argv: Sequence[str]) -> int:
-    """``segview convert INPUT... --to FORMAT --out DIR [--image IMAGE]``."""
+    """``segview convert INPUT... --to FORMAT --out DIR [--layout dataset|file] [--subset NAME]``."""
     parser = argparse.ArgumentParser(
         prog="segview convert",
         description="Convert masks to another format, writing a metadata JSON beside each. "
@@ -91,6 +93,12 @@ def convert_main(argv: Sequence[str]) -> int:
     parser.add_argument("--from", dest="source", help="source format (default: detected)")
     parser.add_argument("--image", type=Path, help="the photo: sizes are checked, small masks "
                                                    "upscaled with nearest neighbour")
+    parser.add_argument("--layout", choices=("dataset", "file"),
+                        help="dataset: every input into ONE dataset in the layout the format's "
+                             "own tool reads (the default for formats that have one: "
+                             + ", ".join(sorted(LAYOUTS)) + "); file: one output per input")
+    parser.add_argument("--subset", default=DEFAULT_SUBSET,
+                        help="the dataset's subset or split (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing files in --out that are not from an earlier "
                              "export of these masks (never an input)")
@@ -105,9 +113,13 @@ def convert_main(argv: Sequence[str]) -> int:
         if args.image is not None and len(args.inputs) > 1:
             raise ViewerError("--image belongs to a single input")
         options = _image_options(args.image)
+        layout = _layout(target.name, args.layout, args.subset)
         with guarded(_read_files(args), overwrite=args.overwrite):
-            for path in args.inputs:
-                _convert_one(path, args, options)
+            if layout is None:
+                for path in args.inputs:
+                    _convert_one(path, args, options)
+            else:
+                _convert_dataset(layout, target.name, args, options)
     except ViewerError as exc:
         return _fail(exc)
     return 0
@@ -145,6 +157,42 @@ def _convert_one(path: Path, args: argparse.Namespace, options: dict) -> None:
             print(written)
         for loss in result.lost:
             print(f"{path}: lost in {args.to}: {loss}", file=sys.stderr)
+
+
+def _layout(format_name: str, asked: str | None, subset: str):
+    """The dataset layout module to write with, or None for one output per input."""
+    layout = layout_for(format_name)
+    if asked == "file":
+        return None
+    if layout is None:
+        if asked == "dataset":
+            raise ViewerError(f"format {format_name!r} has no dataset layout; formats with one: "
+                              + ", ".join(sorted(LAYOUTS)))
+        return None
+    # The subset becomes a folder or a file name: one plain name, nothing that climbs out.
+    if not subset or subset in (".", "..") or any(c in subset for c in "/\\:\0"):
+        raise ViewerError(f"--subset {subset!r}: give a plain name such as train, val or default")
+    return layout
+
+
+def _convert_dataset(layout, format_name: str, args: argparse.Namespace, options: dict) -> None:
+    """Read every input, then write them all as one dataset (one transaction)."""
+    items = []
+    for path in args.inputs:
+        spec = get_format(args.source) if args.source else find_reader(path)
+        for item in list_items(path, spec.name) or [None]:
+            seg = read_mask(path, spec.name, item=item, **options)
+            for note in seg.provenance.details.get("warnings", []):
+                print(f"{path}: warning: {note}", file=sys.stderr)
+            recorded = seg.provenance.details.get("image")
+            name = recorded.get("file_name") if isinstance(recorded, dict) else None
+            items.append(DatasetItem(seg, path, Path(str(item)).stem if item else path.stem,
+                                     args.image, name if isinstance(name, str) else None))
+    result = layout.write_dataset(items, args.out, format_name, args.subset)
+    for written in [*result.files, *result.metadata]:
+        print(written)
+    for source, loss in result.lost:
+        print(f"{source}: lost in {format_name}: {loss}", file=sys.stderr)
 
 
 def _read_files(args: argparse.Namespace) -> list[Path]:

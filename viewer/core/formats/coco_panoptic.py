@@ -493,12 +493,23 @@ def write(seg: Segmentation, path: str | Path, *, json: str | Path | None = None
     else:
         png = path
         json_path = Path(json) if json is not None else path.with_suffix(".json")
-    ids = _panoptic_ids(seg, png)
-    pan = ids[seg.labels]
-    document = _document(seg, pan, ids, png, image_id, file_name)
-    write_png(png, id2rgb(pan))
+    rgb, document = panoptic_document(seg, png, image_id=image_id, file_name=file_name)
+    write_png(png, rgb)
     dump_json(json_path, document)
     return [png, json_path]
+
+
+def panoptic_document(seg: Segmentation, png: str | Path, *, image_id: int | str | None = None,
+                      file_name: str | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    """The panoptic RGB pixels of ``seg`` and its one-image JSON document (nothing written).
+
+    ``png`` names the PNG in the annotation's ``file_name``; the dataset
+    layout (:mod:`viewer.core.layouts.coco`) merges these documents.
+    """
+    png = Path(png)
+    ids = _panoptic_ids(seg, png)
+    pan = ids[seg.labels]
+    return id2rgb(pan), _document(seg, pan, ids, png, image_id, file_name)
 
 
 def _panoptic_ids(seg: Segmentation, path: Path) -> np.ndarray:

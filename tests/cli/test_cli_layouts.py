@@ -1,0 +1,215 @@
+"""``segview convert --layout dataset``: many inputs, one dataset where the owning tool looks.
+
+Checked with the owning readers where they are installed (pycocotools) and by
+reading the dataset back with SegView, pixel for pixel.
+"""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from viewer.cli import main
+from viewer.core.formats import coco_rle
+from viewer.core.formats.registry import find_reader, list_items, read_mask
+
+mask_utils = pytest.importorskip("pycocotools.mask")
+COCO = pytest.importorskip("pycocotools.coco").COCO
+
+
+def _index_png(path, shape, boxes):
+    values = np.zeros(shape, np.uint8)
+    for value, (r0, r1, c0, c1) in boxes:
+        values[r0:r1, c0:c1] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(values).save(path)
+    return path
+
+
+def _coco_container(path):
+    """Two images, overlapping instances of one category, ids that clash with the PNGs'."""
+    def rle(shape, box):
+        mask = np.zeros(shape, np.uint8, order="F")
+        r0, r1, c0, c1 = box
+        mask[r0:r1, c0:c1] = 1
+        encoded = mask_utils.encode(mask)
+        return {"size": list(shape), "counts": encoded["counts"].decode("ascii")}
+
+    shape = (24, 32)
+    doc = {"images": [{"id": 7, "file_name": "street.jpg", "width": 32, "height": 24},
+                      {"id": 9, "file_name": "park.jpg", "width": 32, "height": 24}],
+           "categories": [{"id": 1, "name": "car"}, {"id": 15, "name": "person"}],
+           "annotations": [
+               {"id": 1, "image_id": 7, "category_id": 1, "iscrowd": 0,
+                "segmentation": rle(shape, (2, 12, 2, 14))},
+               {"id": 2, "image_id": 7, "category_id": 1, "iscrowd": 0,
+                "segmentation": rle(shape, (6, 20, 8, 30))},
+               {"id": 3, "image_id": 9, "category_id": 15, "iscrowd": 0,
+                "segmentation": rle(shape, (0, 24, 0, 5))}]}
+    for ann in doc["annotations"]:
+        ann["area"] = int(mask_utils.area(ann["segmentation"]))
+        ann["bbox"] = [float(v) for v in mask_utils.toBbox(ann["segmentation"])]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    src = tmp_path / "in"
+    return [
+        # Class 1 is "aeroplane" here and "car" in more.json: one of them gets a new id.
+        _index_png(src / "a.png", (40, 60), [(15, (5, 20, 5, 20)), (8, (25, 35, 30, 50)),
+                                             (1, (36, 40, 0, 10))]),
+        _index_png(src / "b.png", (30, 50), [(8, (2, 10, 2, 30)), (15, (15, 25, 10, 20))]),
+        _coco_container(src / "more.json"),
+    ]
+
+
+def _source_items(paths):
+    """(class name, mask) pairs per item, in the order convert reads them."""
+    out = []
+    for path in paths:
+        spec = find_reader(path)
+        for item in list_items(path, spec.name) or [None]:
+            seg = read_mask(path, spec.name, item=item)
+            out.append(sorted(((s.label, seg.mask_of(s.id).tobytes())
+                               for s in coco_rle.instance_segments(seg)), key=str))
+    return out
+
+
+def test_coco_rle_dataset_loads_in_pycocotools_with_every_mask_exact(tmp_path, inputs, capsys):
+    out = tmp_path / "out"
+    assert main(["convert", *map(str, inputs), "--to", "coco-rle", "--out", str(out),
+                 "--subset", "train"]) == 0
+    json_path = out / "annotations" / "instances_train.json"
+    coco = COCO(str(json_path))
+    images = coco.dataset["images"]
+    assert [i["id"] for i in images] == [1, 2, 3, 4]
+    assert [i["file_name"] for i in images] == ["a.jpg", "b.jpg", "street.jpg", "park.jpg"]
+    assert [(i["width"], i["height"]) for i in images] == [(60, 40), (50, 30), (32, 24), (32, 24)]
+    ann_ids = [a["id"] for a in coco.dataset["annotations"]]
+    assert len(ann_ids) == len(set(ann_ids))
+    cat_ids = [c["id"] for c in coco.dataset["categories"]]
+    assert len(cat_ids) == len(set(cat_ids))
+    names = {c["id"]: c["name"] for c in coco.dataset["categories"]}
+    assert set(names.values()) >= {"aeroplane", "car", "cat", "person"}
+    assert "category 1 (car) is written as category" in capsys.readouterr().err
+    expected = _source_items(inputs)
+    got = [sorted(((names[a["category_id"]], coco.annToMask(a).astype(bool).tobytes())
+                   for a in coco.loadAnns(coco.getAnnIds(imgIds=[i["id"]]))), key=str)
+           for i in images]
+    assert got == expected
+    # SegView reads its own dataset back: every item, every mask.
+    assert list_items(json_path) == ["a.jpg", "b.jpg", "street.jpg", "park.jpg"]
+    assert _source_items([json_path]) == expected
+
+
+def _rgb2id(rgb):
+    rgb = rgb.astype(np.uint32)
+    return rgb[..., 0] + 256 * rgb[..., 1] + 256 * 256 * rgb[..., 2]
+
+
+def test_coco_panoptic_dataset_has_the_png_folder_named_after_the_json(tmp_path, inputs):
+    out = tmp_path / "out"
+    pngs = inputs[:2]
+    assert main(["convert", *map(str, pngs), "--to", "coco-panoptic", "--out", str(out)]) == 0
+    json_path = out / "annotations" / "panoptic_default.json"
+    doc = json.loads(json_path.read_text())
+    assert [i["id"] for i in doc["images"]] == [1, 2]
+    assert [i["file_name"] for i in doc["images"]] == ["a.jpg", "b.jpg"]
+    assert [a["file_name"] for a in doc["annotations"]] == ["a.png", "b.png"]
+    assert [a["image_id"] for a in doc["annotations"]] == [1, 2]
+    categories = {c["id"] for c in doc["categories"]}
+    assert len(categories) == len(doc["categories"])
+    for src, ann in zip(pngs, doc["annotations"], strict=True):
+        # As panopticapi reads it: rgb2id of the PNG in annotations/panoptic_default/.
+        with Image.open(out / "annotations" / "panoptic_default" / ann["file_name"]) as img:
+            pan = _rgb2id(np.array(img.convert("RGB")))
+        with Image.open(src) as img:
+            source = np.array(img)
+        info = {s["id"]: s for s in ann["segments_info"]}
+        assert set(np.unique(pan).tolist()) - {0} == set(info)
+        for pid, s in info.items():
+            assert s["category_id"] in categories
+            assert s["area"] == int((pan == pid).sum())
+        # Every labelled pixel's class comes through (background 0 is VOID).
+        classes = np.vectorize(lambda v: info[v]["category_id"] if v else 0)(pan)
+        assert (classes == source).all()
+        back = read_mask(out / "annotations" / "panoptic_default" / ann["file_name"])
+        assert back.provenance.format == "coco-panoptic"
+        lut = {s.id: (s.class_id or 0) for s in back.table}
+        assert (np.vectorize(lut.get)(back.labels) == source).all()
+
+
+def test_cityscapes_dataset_names_the_kind_written(tmp_path):
+    src = tmp_path / "gtFine" / "val" / "frankfurt" / "frankfurt_000000_000294_gtFine_labelIds.png"
+    # labelIds 7 road, 26 car, 24 person: trainIds 0, 13, 11.
+    _index_png(src, (128, 256), [(7, (0, 64, 0, 256)), (26, (64, 128, 0, 128)),
+                                 (24, (64, 128, 128, 256))])
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "--to", "cityscapes-trainids", "--out", str(out),
+                 "--subset", "val"]) == 0
+    written = out / "gtFine" / "val" / "frankfurt" / "frankfurt_000000_000294_gtFine_labelTrainIds.png"
+    assert written.is_file()
+    assert not list(out.rglob("*_labelIds.png"))
+    back = read_mask(written)
+    assert back.provenance.format == "cityscapes-trainids"
+    with Image.open(written) as img:
+        pixels = np.array(img)
+    expected = np.zeros((128, 256), np.uint8)
+    expected[64:, :128], expected[64:, 128:] = 13, 11
+    assert (pixels == expected).all()  # 32,768 of 32,768 px right
+    names = {s.id: s.label for s in back.table}
+    assert names[np.unique(back.labels[64:, :128])[0]] == "car"
+
+
+def test_cityscapes_city_defaults_and_file_layout_is_unchanged(tmp_path):
+    src = _index_png(tmp_path / "in" / "x_gtFine_labelIds.png", (8, 8), [(26, (0, 4, 0, 8))])
+    out = tmp_path / "out"
+    assert main(["convert", str(src), "--to", "cityscapes-instanceids", "--out", str(out)]) == 0
+    assert (out / "gtFine" / "default" / "default" / "x_gtFine_instanceIds.png").is_file()
+    flat = tmp_path / "flat"
+    assert main(["convert", str(src), "--to", "cityscapes-trainids", "--out", str(flat),
+                 "--layout", "file"]) == 0
+    assert (flat / "x_gtFine_labelIds.png").is_file()  # today's per-file output, as it was
+
+
+def test_a_dataset_is_written_again_over_itself(tmp_path, inputs):
+    out = tmp_path / "out"
+    args = ["convert", *map(str, inputs[:2]), "--to", "coco-rle", "--out", str(out)]
+    assert main(args) == 0
+    first = (out / "annotations" / "instances_default.json").read_text()
+    assert main(args) == 0  # the guard knows the dataset's files as ours
+    assert json.loads(first)["images"] == json.loads(
+        (out / "annotations" / "instances_default.json").read_text())["images"]
+
+
+def test_two_inputs_with_one_name_are_refused_naming_both(tmp_path, capsys):
+    a = _index_png(tmp_path / "one" / "x.png", (4, 4), [(1, (0, 2, 0, 2))])
+    b = _index_png(tmp_path / "two" / "x.png", (4, 4), [(2, (0, 2, 0, 2))])
+    out = tmp_path / "out"
+    assert main(["convert", str(a), str(b), "--to", "coco-panoptic", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert str(a) in err and str(b) in err
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+
+
+def test_a_failing_item_leaves_no_dataset_behind(tmp_path, capsys):
+    good = _index_png(tmp_path / "in" / "good.png", (4, 4), [(1, (0, 2, 0, 2))])
+    bad = tmp_path / "in" / "bad.npy"
+    np.save(bad, np.full((4, 4), 1 << 25, np.int64))  # no 24-bit panoptic id
+    out = tmp_path / "out"
+    assert main(["convert", str(good), str(bad), "--to", "coco-panoptic", "--out",
+                 str(out)]) == 2
+    assert "bad" in capsys.readouterr().err
+    assert not any(p.is_file() for p in out.rglob("*"))  # good.png's PNG was rolled back
+
+
+@pytest.mark.parametrize("extra", [["--subset", "../up"], ["--subset", ""],
+                                   ["--layout", "dataset", "--to", "index-png"]])
+def test_bad_layout_options_exit_2(tmp_path, inputs, capsys, extra):
+    args = ["convert", str(inputs[0]), "--to", "coco-rle", "--out", str(tmp_path / "o"), *extra]
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith("segview: error:")
