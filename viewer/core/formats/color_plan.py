@@ -24,6 +24,7 @@ import numpy as np
 from viewer.core.errors import WriteError
 from viewer.core.formats.color_lookup import BLACK, rgb_text
 from viewer.core.formats.color_tables import VOC_VOID, clean_name
+from viewer.core.formats.instance_classes import class_values, instance_loss
 from viewer.core.palettes import builtin_palette, stable_color
 from viewer.core.segment_table import Segment
 from viewer.core.segmentation import BACKGROUND_NAMES, Segmentation
@@ -207,10 +208,19 @@ def check_conflicts(plan: ColorPlan, table_path: Path, mask_path: Path) -> None:
 
 # -- the VOC colour map: colours come from values, not names ---------------------
 def voc_indices(seg: Segmentation) -> tuple[dict[int, int], list[str]]:
-    """The VOC index of every segment that is not an unknown colour, and what that loses."""
-    values = {s.id: (s.value if isinstance(s.value, int) else s.id)
-              for s in seg.table if not is_unknown(s)}
-    notes = []
+    """The VOC index of every segment that is not an unknown colour, and what that loses.
+
+    An instance read with classes is written as its classes (person
+    instances 1 and 2 both become VOC 15), which loses the instances.
+    """
+    classes = class_values(seg)
+    if classes is not None:
+        values = {s.id: classes[s.id] for s in seg.table if not is_unknown(s)}
+        notes = instance_loss(seg, classes, "a VOC class mask")
+    else:
+        values = {s.id: (s.value if isinstance(s.value, int) else s.id)
+                  for s in seg.table if not is_unknown(s)}
+        notes = []
     if -1 in values.values() and VOC_VOID not in values.values():
         values = {k: (VOC_VOID if v == -1 else v) for k, v in values.items()}
         notes.append("value -1 is written as 255, the VOC void value, as labelme does")
@@ -224,7 +234,9 @@ def voc_indices(seg: Segmentation) -> tuple[dict[int, int], list[str]]:
         notes.append(f"values {', '.join(map(str, bad[:10]))} are outside the 0..255 of the "
                      "VOC colour map")
     # One count of all values: counting each value in the list took minutes at 60,000 ids.
-    shared = sorted(v for v, n in Counter(values.values()).items() if n > 1)
+    merging = values if classes is None else \
+        {i: v for i, v in values.items() if seg.table[i].instance is None}
+    shared = sorted(v for v, n in Counter(merging.values()).items() if n > 1)
     if shared:
         notes.append(f"several segments become VOC value {', '.join(map(str, shared[:10]))} "
                      "and merge")
@@ -232,26 +244,56 @@ def voc_indices(seg: Segmentation) -> tuple[dict[int, int], list[str]]:
 
 
 def voc_color_table(existing: Sequence[tuple[str, RGB]]) -> list[RGB]:
-    """Colour of every value 0..255: a labelmap's colour where it has one, else VOC's."""
+    """Colour of every value 0..255: a labelmap's colour where it has one, else VOC's.
+
+    A last row in the VOC void colour is value 255's (see :func:`labelmap_rows`).
+    """
     voc = builtin_palette("voc")
+    existing = without_void_row(existing)
     return [existing[v][1] if v < len(existing) else voc.color(v) for v in range(256)]
+
+
+def without_void_row(rows: Sequence[tuple[str, RGB]]) -> Sequence[tuple[str, RGB]]:
+    """The rows of values 0..n: a last row in the VOC void colour is value 255's, not n+1's."""
+    void_color = builtin_palette("voc").color(VOC_VOID)
+    if rows and tuple(rows[-1][1]) == void_color and len(rows) - 1 != VOC_VOID:
+        return rows[:-1]
+    return rows
 
 
 def labelmap_rows(seg: Segmentation, indices: Mapping[int, int],
                   existing: Sequence[tuple[str, RGB]], table: Path,
                   mask: Path) -> list[tuple[str, RGB]] | None:
-    """The labelmap.txt rows to write, or None when VOC's own names say it all."""
+    """The labelmap.txt rows to write, or None when VOC's own names say it all.
+
+    Row v is value v. Every colour painted has a row, void included: Datumaro
+    refuses a mask colour its labelmap lacks ("Undeclared color"). The void
+    row (VOC colour 255) comes last, at the row after the classes, as in
+    Datumaro's own VOC labelmap ("ignored", row 21); it moves to the end
+    again when an existing table gains rows.
+    """
     voc = builtin_palette("voc")
+    void_color = voc.color(VOC_VOID)
+    void = [seg.table[i] for i, v in indices.items() if v == VOC_VOID and seg.table[i].void]
     wanted = {v: clean_name(seg.table[i].label, ":\r\n") for i, v in indices.items()
               if not (v == VOC_VOID and seg.table[i].void)}
     if not existing and all(voc.name_of(v) == name for v, name in wanted.items()):
         return None
     rows = list(existing)
+    void_row = None
+    if len(without_void_row(rows)) < len(rows):
+        void_row = rows.pop()  # stays last, after any rows added below
+    elif void:
+        void_row = (clean_name(void[0].label, ":\r\n") or "void", void_color)
+    kept = len(rows)
     for v in range(len(rows), max([0, *(v + 1 for v in wanted)])):
         rows.append((voc.name_of(v) or f"unused_{v}", voc.color(v)))
     for v, name in wanted.items():
-        if v < len(existing) and existing[v][0] != name:
-            raise WriteError(f"{table.name} already there names value {v} {existing[v][0]!r}, "
+        if v < kept and rows[v][0] != name:
+            raise WriteError(f"{table.name} already there names value {v} {rows[v][0]!r}, "
                              f"this mask {name!r}; write into another folder", mask)
         rows[v] = (name, rows[v][1])
+    if void_row is not None and len(rows) < VOC_VOID and \
+            all(tuple(color) != void_color for _name, color in rows):
+        rows.append(void_row)
     return rows

@@ -238,14 +238,32 @@ def write_table(path: Path, rows: Sequence[tuple[str, RGB]], existing: int,
     return path
 
 
+def void_row_last(rows: list[ColorClass]) -> list[ColorClass]:
+    """A labelmap's last row in the VOC void colour is value 255, void.
+
+    Datumaro's VOC labelmap ends with ``ignored:224,224,192::`` (row 21) and
+    ours with ``void:224,224,192::``: the colour VOC paints its void
+    (value 255) pixels with.
+    """
+    void_color = builtin_palette("voc").color(VOC_VOID)
+    if rows and rows[-1].color == void_color and rows[-1].value != VOC_VOID:
+        last = rows[-1]
+        return [*rows[:-1], ColorClass(last.color, last.name, VOC_VOID, void=True)]
+    return rows
+
+
 def voc_rows(labelmap: Path | None, instance: bool = False) -> list[ColorClass]:
     """The VOC colour map as a table: value v = VOC colour v, 255 = void.
 
     Rows of a ``labelmap.txt`` come first and override names and colours;
-    default rows whose colour a labelmap row took are left out.
+    default rows whose colour a labelmap row took are left out. A last row in
+    the VOC void colour (Datumaro's "ignored", our "void") is value 255,
+    void: the pixels a VOC mask paints in that colour.
     """
     voc = builtin_palette("voc")
     given = read_labelmap(labelmap) if labelmap else []
+    if not instance:
+        given = void_row_last(given)
     taken_values = {row.value for row in given}
     taken_colors = {row.color for row in given}
     rows = list(given)

@@ -60,6 +60,7 @@ from viewer.core.formats.color_tables import (
     name_problems,
     read_labelmap,
     voc_rows,
+    void_row_last,
     write_table,
 )
 from viewer.core.formats.common import (
@@ -198,7 +199,7 @@ def read(path: str | Path, *, item: str | None = None, labelmap: str | Path | No
     found = locate(path, item)
     table = Path(labelmap) if labelmap else found.root / LABELMAP
     if labelmap or table.is_file():
-        rows = read_labelmap(table)
+        rows = void_row_last(read_labelmap(table))
     else:
         # No labelmap: the VOC classes, named by class_names.txt when labelme wrote the export.
         rows = rename_rows(voc_rows(None), read_names_beside(found.primary))
@@ -454,6 +455,10 @@ def instance_numbers(seg: Segmentation, plan: ColorPlan) -> tuple[dict[int, int]
             numbers[s.id] = number
             taken.add(number)
     for s in seg.table:
+        if s.id not in numbers and s.void and s.instance is None:
+            numbers[s.id] = VOC_VOID  # VOC marks void 255 in both masks; read back as no object
+            taken.add(VOC_VOID)
+    for s in seg.table:
         if (s.id not in numbers and isinstance(s.instance, int)
                 and 1 <= s.instance <= MAX_INSTANCES and s.instance not in taken):
             numbers[s.id] = s.instance
@@ -494,10 +499,32 @@ def _instance_notes(seg: Segmentation, plan: ColorPlan, numbers: Mapping[int, in
 
 
 def losses(seg: Segmentation) -> list[str]:
-    """Colours that must move, labels CVAT cannot hold, instances beyond 255, merges."""
+    """Colours that must move, labels CVAT cannot hold, instances beyond 255, merges, class ids."""
     plan = _plan(seg, ())
     _numbers, notes = instance_numbers(seg, plan)
-    return plan.notes + notes + name_problems((s.label for s in seg.table), ":\r\n", LABELMAP)
+    return (plan.notes + notes + _class_id_notes(seg, plan)
+            + name_problems((s.label for s in seg.table), ":\r\n", LABELMAP))
+
+
+def _class_id_notes(seg: Segmentation, plan: ColorPlan) -> list[str]:
+    """Class ids that become another number: CVAT numbers its labels by labelmap row.
+
+    Void stays void (its row, last in the VOC void colour, reads back as 255).
+    """
+    void_color = builtin_palette("voc").color(VOC_VOID)
+    moved: dict[tuple[str, int], int] = {}
+    for s in seg.table:
+        row = plan.row_of.get(s.id)
+        if not isinstance(s.class_id, int) or row is None:
+            continue
+        back = VOC_VOID if plan.rows[row][1] == void_color and row == len(plan.rows) - 1 \
+            else row
+        if back != s.class_id:
+            moved[(s.label or str(s.id), s.class_id)] = back
+    if not moved:
+        return []
+    parts = ", ".join(f"{label} {old} -> {new}" for (label, old), new in sorted(moved.items())[:10])
+    return [f"CVAT numbers classes by their labelmap row, so class ids change: {parts}"]
 
 
 def sniff(path: Path) -> bool:

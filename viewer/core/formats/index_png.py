@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from viewer.core import safe_input
-from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
 from viewer.core.formats import voc_objects
+from viewer.core.formats.instance_classes import class_values, instance_loss
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.common import read_index_png, write_png
 from viewer.core.formats.names import read_names_beside
@@ -69,6 +69,8 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
     """Write the label map's values: palette PNG up to 255, 16-bit grey above.
 
     The palette PNG carries every segment's colour in a full 256-entry PLTE.
+    An instance segmentation with classes (a VOC class + object pair) is
+    written as its classes (:func:`~viewer.core.formats.instance_classes.class_values`).
 
     Raises
     ------
@@ -79,7 +81,7 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
     # The value of each id present, then one lookup into the PNG's own dtype: a full
     # int64 copy of the map (8 bytes a pixel) was the peak of writing a large mask.
     ids = seg.present_ids()
-    by_id = seg.integer_values()
+    by_id = _values_of(seg)
     values = np.array([by_id.get(i, i) for i in ids.tolist()], np.int64)
     if _minus_one_as_void(values):
         values = np.where(values == -1, VOC_VOID, values)
@@ -96,11 +98,23 @@ def write(seg: Segmentation, path: str | Path) -> list[Path]:
     return [write_png(path, pixels)]
 
 
+def _values_of(seg: Segmentation) -> dict[int, int]:
+    """The value written for each segment: its class in an instance read, else its own value."""
+    classes = class_values(seg)
+    return seg.integer_values() if classes is None else classes
+
+
 def losses(seg: Segmentation) -> list[str]:
-    """What an index PNG cannot hold: negative values (except -1 as 255) and values above 65,535."""
-    values = list(seg.integer_values().values())
-    if not values:
+    """What an index PNG cannot hold: instances, negative values (except -1 as 255), values above 65,535."""
+    classes = class_values(seg)
+    by_id = seg.integer_values() if classes is None else classes
+    if not by_id:
         return []
+    notes = [] if classes is None else instance_loss(seg, classes, "an index PNG")
+    return notes + _value_losses(list(by_id.values()))
+
+
+def _value_losses(values: list[int]) -> list[str]:
     low, high = min(values), max(values)
     if low == -1 and high < VOC_VOID and sum(v < 0 for v in values) == 1:
         return ["value -1 is written as 255, the VOC void value, as labelme does"]
@@ -166,6 +180,8 @@ def _looks_binary(values: np.ndarray) -> bool:
 def _plte(seg: Segmentation) -> np.ndarray:
     """VOC colours, overridden by each segment's colour at the value it is written as."""
     colors = builtin_palette("voc").colors(256)
+    if class_values(seg) is not None:
+        return colors  # instance colours would stand for the whole class: keep VOC's
     for seg_id, value in seg.integer_values().items():
         if 0 <= value <= 255:
             colors[value] = seg.table[seg_id].color

@@ -42,6 +42,7 @@ from typing import Any
 
 from viewer.core import safe_input
 from viewer.core.errors import ReadError, WriteError
+from viewer.core.fileio import atomic_write_text
 from viewer.core.formats.base import FormatSpec
 from viewer.core.formats.color_lookup import (
     ColorClass,
@@ -269,7 +270,10 @@ def write_voc_rgb(seg: Segmentation, path: str | Path, **_options) -> list[Path]
     write_png(path, paint(seg.labels, colors))
     if rows is None:
         return [path]
-    write_table(table, rows, len(existing), format_labelmap)
+    if rows[:len(existing)] == existing:
+        write_table(table, rows, len(existing), format_labelmap)
+    else:  # the void row moved to the end: Datumaro reads rows in order
+        atomic_write_text(table, format_labelmap(rows))
     return [path, table]
 
 
