@@ -185,7 +185,9 @@ def test_instance_segmentations_share_one_label_per_class(tmp_path):
         Segment(2, "person", class_id=15, instance=9, color=(1, 1, 1)),
         Segment(3, "car", class_id=7, instance=1)])
     seg = Segmentation(labels, table, kind=Kind.INSTANCE)
-    assert cvat_mask.losses(seg) == []
+    # CVAT numbers labels by labelmap row: the class ids are lost, and said so (issue 17).
+    assert cvat_mask.losses(seg) == ["CVAT numbers classes by their labelmap row, so class ids "
+                                     "change: car 7 -> 2, person 15 -> 1"]
     files = cvat_mask.write(seg, tmp_path / "x.png")
     names = [line.split(":")[0] for line in files[2].read_text().splitlines()[1:]]
     assert names == ["background", "person", "car"]

@@ -510,7 +510,11 @@ def _class_id_notes(seg: Segmentation, plan: ColorPlan) -> list[str]:
     """Class ids that become another number: CVAT numbers its labels by labelmap row.
 
     Void stays void (its row, last in the VOC void colour, reads back as 255).
+    Only instance reads are checked: a class map's values are its labels'
+    numbers, which the registry's round trip treats as kept by the labels.
     """
+    if Kind(seg.kind) is not Kind.INSTANCE:
+        return []
     void_color = builtin_palette("voc").color(VOC_VOID)
     moved: dict[tuple[str, int], int] = {}
     for s in seg.table:
