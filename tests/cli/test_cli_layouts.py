@@ -213,3 +213,67 @@ def test_bad_layout_options_exit_2(tmp_path, inputs, capsys, extra):
     args = ["convert", str(inputs[0]), "--to", "coco-rle", "--out", str(tmp_path / "o"), *extra]
     assert main(args) == 2
     assert capsys.readouterr().err.startswith("segview: error:")
+
+
+def _coco_one(path, cats):
+    """A one-image COCO file with one box per category, side by side."""
+    doc = {"images": [{"id": 1, "file_name": path.stem + ".jpg", "width": 20, "height": 10}],
+           "categories": [{"id": i, "name": n} for i, n in cats], "annotations": []}
+    for k, (cid, _name) in enumerate(cats):
+        mask = np.zeros((10, 20), np.uint8, order="F")
+        mask[0:5, k * 5:k * 5 + 5] = 1
+        counts = mask_utils.encode(mask)["counts"].decode("ascii")
+        doc["annotations"].append({"id": k + 1, "image_id": 1, "category_id": cid, "iscrowd": 0,
+                                   "segmentation": {"size": [10, 20], "counts": counts}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.fixture
+def named_inputs(tmp_path):
+    return [_coco_one(tmp_path / "in" / "one.json", [(1, "car")]),
+            _coco_one(tmp_path / "in" / "two.json", [(1, "car"), (2, "tree")])]
+
+
+def _labels_by_pixel(seg):
+    names = {s.id: s.label for s in seg.table}
+    return np.vectorize(names.get)(seg.labels)
+
+
+@pytest.mark.parametrize("fmt", ["voc-rgb", "cvat-mask"])
+def test_voc_layouts_share_one_labelmap_and_list_the_subset(tmp_path, named_inputs, fmt):
+    out = tmp_path / "out"
+    assert main(["convert", *map(str, named_inputs), "--to", fmt, "--out", str(out),
+                 "--subset", "train"]) == 0
+    assert (out / "ImageSets" / "Segmentation" / "train.txt").read_text().split() == ["one", "two"]
+    assert not (out / "ImageSets" / "Segmentation" / "default.txt").exists()
+    rows = [line.split(":")[0] for line in (out / "labelmap.txt").read_text().splitlines()
+            if line and not line.startswith("#")]
+    assert sorted(rows) == sorted(set(rows)) and {"car", "tree"} <= set(rows)
+    assert not list((out / "SegmentationClass").glob("labelmap.txt"))
+    for src in named_inputs:
+        written = out / "SegmentationClass" / f"{src.stem}.png"
+        written.with_suffix(".segview.json").unlink(missing_ok=True)  # as another tool sees it
+        for sidecar in out.glob(f"{src.stem}.segview.json"):
+            sidecar.unlink()
+        back = read_mask(written)
+        assert (_labels_by_pixel(back) == _labels_by_pixel(read_mask(src))).all()
+
+
+def test_camvid_layout_has_label_colors_at_the_root_and_a_subset_list(tmp_path, named_inputs):
+    out = tmp_path / "out"
+    assert main(["convert", *map(str, named_inputs), "--to", "camvid", "--out", str(out),
+                 "--subset", "val"]) == 0
+    assert (out / "val.txt").read_text().splitlines() == [
+        "/val/one.jpg valannot/one.png", "/val/two.jpg valannot/two.png"]
+    assert (out / "label_colors.txt").is_file()
+    assert not (out / "valannot" / "label_colors.txt").exists()
+    names = [line.split(maxsplit=3)[3] for line in (out / "label_colors.txt").read_text().splitlines()]
+    assert len(names) == len(set(names)) and {"car", "tree"} <= set(names)
+    for src in named_inputs:
+        written = out / "valannot" / f"{src.stem}.png"
+        written.with_suffix(".segview.json").unlink()  # read as Datumaro would: the table only
+        back = read_mask(written)
+        assert back.provenance.format == "camvid"
+        assert (_labels_by_pixel(back) == _labels_by_pixel(read_mask(src))).all()

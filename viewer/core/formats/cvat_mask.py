@@ -329,7 +329,7 @@ def _describer(by_value: Mapping[int, ColorClass], class_colors: Mapping[int, RG
 
 # -- writing ----------------------------------------------------------------------
 def write(seg: Segmentation, path: str | Path, *, item: str | None = None,
-          **_options) -> list[Path]:
+          subset: str = "default", **_options) -> list[Path]:
     """Write the whole layout: both masks, ``labelmap.txt`` and ``default.txt``.
 
     Parameters
@@ -340,6 +340,8 @@ def write(seg: Segmentation, path: str | Path, *, item: str | None = None,
         writes item ``<item>`` into ``<folder>``; a folder writes ``item`` (default
         the stem of the file the segmentation came from) into it.
     item : str, optional
+    subset : str
+        The image set listing the item, ``ImageSets/Segmentation/<subset>.txt``.
 
     Returns
     -------
@@ -366,7 +368,7 @@ def write(seg: Segmentation, path: str | Path, *, item: str | None = None,
     write_png(class_path, paint(seg.labels, plan.colors))
     write_png(object_path, paint(seg.labels, object_colors))
     write_table(labelmap, plan.rows, len(existing), format_labelmap)
-    image_set = root / IMAGE_SET
+    image_set = root / IMAGE_SET.with_name(f"{subset}.txt")
     current = current_path(image_set)  # as an earlier frame of this export left it
     listed = _read_lines(current) if current.is_file() else []
     if name not in listed:

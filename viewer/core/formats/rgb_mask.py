@@ -90,6 +90,7 @@ from viewer.core.formats.common import dump_json, read_rgb_png, write_png
 from viewer.core.formats.names import read_names_beside
 from viewer.core.palettes import builtin_palette
 from viewer.core.segmentation import Kind, Segmentation
+from viewer.core.transaction import current_path
 from viewer.core.types import RGB
 
 PHOTO_FOLDERS = frozenset({"images", "image", "imgs", "img", "jpegimages", "photos"})
@@ -166,8 +167,12 @@ def find_camvid_table(path: Path) -> Path | None:
     return find_in_dataset(path, LABEL_COLORS, _is_annot_folder)
 
 
-def write_camvid(seg: Segmentation, path: str | Path, **_options) -> list[Path]:
+def write_camvid(seg: Segmentation, path: str | Path, *, label_colors: str | Path | None = None,
+                 **_options) -> list[Path]:
     """Write an RGB mask and its ``label_colors.txt`` (extended when it already exists).
+
+    ``label_colors`` names the table (a dataset's, at its root); default the
+    one beside the mask or one folder up, else a new one beside it.
 
     Raises
     ------
@@ -175,7 +180,7 @@ def write_camvid(seg: Segmentation, path: str | Path, **_options) -> list[Path]:
         When the existing ``label_colors.txt`` gives one of this mask's colours another name.
     """
     path = _png_path(path)
-    table = table_path_for_write(path, LABEL_COLORS)
+    table = Path(label_colors) if label_colors else table_path_for_write(path, LABEL_COLORS)
     requests = [ClassRequest(clean_name(r.name, "\r\n"), r.segment_ids, r.fixed, r.wish)
                 for r in segment_requests(seg)]
     existing = existing_rows(table, read_label_colors)
@@ -262,7 +267,8 @@ def write_voc_rgb(seg: Segmentation, path: str | Path, **_options) -> list[Path]
         raise WriteError(f"VOC colour masks hold values 0..255; this mask has {bad[:10]} "
                          "(use index-png or label-npy)", path)
     table = table_path_for_write(path, LABELMAP)
-    existing = [(r.name, r.color) for r in read_labelmap(table)] if table.is_file() else []
+    current = current_path(table)  # as an earlier item of this export left it
+    existing = [(r.name, r.color) for r in read_labelmap(current)] if current.is_file() else []
     rows = labelmap_rows(seg, indices, existing, table, path)
     color_of = voc_color_table(existing)
     colors = {seg_id: color_of[v] for seg_id, v in indices.items()}

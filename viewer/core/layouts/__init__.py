@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from viewer.core.layouts import cityscapes, coco
+from viewer.core.layouts import camvid, cityscapes, coco, voc
 from viewer.core.layouts.base import DatasetItem, DatasetResult
 
 __all__ = ["DatasetItem", "DatasetResult", "layout_for", "LAYOUTS"]
 
-_MODULES: tuple[ModuleType, ...] = (coco, cityscapes)
+_MODULES: tuple[ModuleType, ...] = (coco, cityscapes, voc, camvid)
 #: format name -> the module that writes that format's dataset layout.
 LAYOUTS: dict[str, ModuleType] = {name: module for module in _MODULES
                                   for name in module.FORMATS}
