@@ -82,7 +82,7 @@ def _video_info(path: Path, *, as_json: bool) -> int:
 
 
 def convert_main(argv: Sequence[str]) -> int:
-    """``segview convert INPUT... --to FORMAT --out DIR [--layout dataset|file] [--subset NAME]``."""
+    """``segview convert INPUT... --to FORMAT --out DIR [--layout dataset|file] [--subset S]``."""
     parser = argparse.ArgumentParser(
         prog="segview convert",
         description="Convert masks to another format, writing a metadata JSON beside each. "

@@ -16,6 +16,8 @@ from viewer.core.formats.registry import find_reader, list_items, read_mask
 
 mask_utils = pytest.importorskip("pycocotools.mask")
 COCO = pytest.importorskip("pycocotools.coco").COCO
+# pycocotools 2.0 on NumPy 2 warns once per decoded mask; not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 
 def _index_png(path, shape, boxes):
@@ -151,7 +153,8 @@ def test_cityscapes_dataset_names_the_kind_written(tmp_path):
     out = tmp_path / "out"
     assert main(["convert", str(src), "--to", "cityscapes-trainids", "--out", str(out),
                  "--subset", "val"]) == 0
-    written = out / "gtFine" / "val" / "frankfurt" / "frankfurt_000000_000294_gtFine_labelTrainIds.png"
+    written = (out / "gtFine" / "val" / "frankfurt"
+               / "frankfurt_000000_000294_gtFine_labelTrainIds.png")
     assert written.is_file()
     assert not list(out.rglob("*_labelIds.png"))
     back = read_mask(written)
@@ -269,7 +272,8 @@ def test_camvid_layout_has_label_colors_at_the_root_and_a_subset_list(tmp_path, 
         "/val/one.jpg valannot/one.png", "/val/two.jpg valannot/two.png"]
     assert (out / "label_colors.txt").is_file()
     assert not (out / "valannot" / "label_colors.txt").exists()
-    names = [line.split(maxsplit=3)[3] for line in (out / "label_colors.txt").read_text().splitlines()]
+    lines = (out / "label_colors.txt").read_text().splitlines()
+    names = [line.split(maxsplit=3)[3] for line in lines]
     assert len(names) == len(set(names)) and {"car", "tree"} <= set(names)
     for src in named_inputs:
         written = out / "valannot" / f"{src.stem}.png"
@@ -277,3 +281,40 @@ def test_camvid_layout_has_label_colors_at_the_root_and_a_subset_list(tmp_path, 
         back = read_mask(written)
         assert back.provenance.format == "camvid"
         assert (_labels_by_pixel(back) == _labels_by_pixel(read_mask(src))).all()
+
+
+@pytest.mark.parametrize("fmt", ["voc-rgb", "cvat-mask", "camvid"])
+def test_a_later_convert_extends_the_dataset_its_tables_and_lists(tmp_path, named_inputs, fmt):
+    out = tmp_path / "out"
+    first, second = named_inputs
+    assert main(["convert", str(first), "--to", fmt, "--out", str(out)]) == 0
+    # The shared tables at the root are this dataset's: the guard lets the next item extend them.
+    assert main(["convert", str(second), "--to", fmt, "--out", str(out)]) == 0
+    table = out / ("label_colors.txt" if fmt == "camvid" else "labelmap.txt")
+    assert "tree" in table.read_text()
+    listing = out / ("default.txt" if fmt == "camvid" else "ImageSets/Segmentation/default.txt")
+    assert len(listing.read_text().splitlines()) == 2
+    assert fmt == "cvat-mask" or (out / f"default.{fmt}.dataset.segview.json").is_file()
+
+
+def _pycocotools_items(json_path):
+    coco = COCO(str(json_path))
+    names = {c["id"]: c["name"] for c in coco.dataset["categories"]}
+    return [sorted(((names[a["category_id"]], coco.annToMask(a).astype(bool).tobytes())
+                    for a in coco.loadAnns(coco.getAnnIds(imgIds=[i["id"]]))), key=str)
+            for i in coco.dataset["images"]]
+
+
+def test_cocoapi_and_panopticapi_samples_become_one_dataset_each(tmp_path, shared_samples):
+    results = shared_samples / "coco-rle-cocoapi" / "instances_val2014_fakesegm100_results.json"
+    pngs = sorted((shared_samples / "coco-panoptic-panopticapi" / "sample_data"
+                   / "panoptic_examples").glob("*.png"))
+    if not results.is_file() or not pngs:
+        pytest.skip("the cocoapi / panopticapi samples are not there")
+    for inputs, out in (([results], tmp_path / "rle"), (pngs, tmp_path / "pan")):
+        assert main(["convert", *map(str, inputs), "--to", "coco-rle", "--out", str(out)]) == 0
+        json_path = out / "annotations" / "instances_default.json"
+        expected = _source_items(inputs)
+        assert len(expected) == (99 if inputs == [results] else 2)
+        assert _pycocotools_items(json_path) == expected  # every instance of every image
+        assert _source_items([json_path]) == expected

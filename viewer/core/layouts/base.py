@@ -41,7 +41,7 @@ class DatasetItem:
     image_name: str | None = None
 
     def file_name(self) -> str:
-        """The photo's name for the dataset: the given photo's, the recorded one, else ``<stem>.jpg``."""
+        """The photo's name: the given photo's, the one recorded, else ``<stem>.jpg``."""
         if self.image is not None:
             return self.image.name
         if self.image_name:

@@ -32,12 +32,13 @@ _CITY_NAME = re.compile(r"^([a-z][a-z_-]*?)_\d{6}_\d{6}$")
 
 def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
-    """Write ``items`` as one Cityscapes split of ``format_name`` in ``out_dir``, in one transaction."""
+    """Write ``items`` as one Cityscapes split of ``format_name``, in one transaction."""
     kind = _KIND[format_name]
     placed = [(item, city_of(item), image_name(item.stem)) for item in items]
     check_unique(items, lambda i: f"{city_of(i)}/{image_name(i.stem)}", "image")
     result = DatasetResult()
-    with transaction(home=out_dir, label=f"{GT_DIR}/{subset}"):
+    with transaction(home=out_dir, label=f"{GT_DIR}/{subset}",
+                     format_name=format_name):
         for item, city, name in placed:
             folder = Path(out_dir) / GT_DIR / subset / city
             written = export(item.seg, format_name, folder, f"{name}_{GT_DIR}_{kind}",

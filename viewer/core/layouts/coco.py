@@ -33,7 +33,8 @@ def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
     json_path = ann_dir / f"{name}.json"
     check_unique(items, DatasetItem.file_name, "image")
     result = DatasetResult()
-    with transaction(home=out_dir, label=str(json_path)):
+    with transaction(home=out_dir, label=str(json_path),
+                     format_name=format_name):
         if format_name == coco_panoptic.NAME:
             check_unique(items, lambda i: Path(i.file_name()).stem, "panoptic PNG")
             documents, files_of = _panoptic(items, ann_dir / name)

@@ -15,7 +15,7 @@ from viewer.core import safe_input
 from viewer.core.export import export
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats import cvat_mask, rgb_mask
-from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique
+from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique, write_record
 from viewer.core.transaction import current_path, transaction
 
 FORMATS = (rgb_mask.VOC_RGB, cvat_mask.NAME)
@@ -25,11 +25,13 @@ IMAGE_SETS = Path("ImageSets") / "Segmentation"
 
 def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
-    """Write ``items`` as one VOC/CVAT dataset of ``format_name`` in ``out_dir``, in one transaction."""
+    """Write ``items`` as one VOC/CVAT dataset of ``format_name``, in one transaction."""
     out_dir = Path(out_dir)
     check_unique(items, lambda i: i.stem, "item")
     result = DatasetResult()
-    with transaction(home=out_dir, label=str(out_dir / IMAGE_SETS / f"{subset}.txt")):
+    with transaction(home=out_dir, label=str(out_dir / IMAGE_SETS / f"{subset}.txt"),
+                     format_name=format_name):
+        files_of: list[list[Path]] = []
         for item in items:
             if format_name == cvat_mask.NAME:
                 # The CVAT writer lays out its own item: both masks, labelmap, image set.
@@ -38,12 +40,18 @@ def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
             else:
                 written = export(item.seg, format_name, out_dir / CLASS_DIR, item.stem,
                                  image=item.image)
+            files_of.append(written.files)
             result.files += [f for f in written.files if f not in result.files]
             result.metadata.append(written.metadata)
             result.lost += [(item.source, line) for line in written.lost]
         if format_name != cvat_mask.NAME:
-            result.files.append(_image_set(out_dir / IMAGE_SETS / f"{subset}.txt",
-                                           [item.stem for item in items]))
+            image_set = _image_set(out_dir / IMAGE_SETS / f"{subset}.txt",
+                                   [item.stem for item in items])
+            result.files.append(image_set)
+            files_of = [[*files, image_set] for files in files_of]
+        # The root's shared files (labelmap, image set) are then known as this dataset's.
+        result.metadata.append(write_record(out_dir, f"{subset}.{format_name}", format_name,
+                                            items, files_of, [line for _, line in result.lost]))
     return result
 
 
