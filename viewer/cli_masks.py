@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from viewer.cli_args import output_path
@@ -176,8 +176,17 @@ def _layout(format_name: str, asked: str | None, subset: str):
 
 
 def _convert_dataset(layout, format_name: str, args: argparse.Namespace, options: dict) -> None:
-    """Read every input, then write them all as one dataset (one transaction)."""
-    items = []
+    """Write every input as one dataset (one transaction), reading them one at a time."""
+    result = layout.write_dataset(_dataset_items(args, options), args.out, format_name,
+                                  args.subset)
+    for written in [*result.files, *result.metadata]:
+        print(written)
+    for source, loss in result.lost:
+        print(f"{source}: lost in {format_name}: {loss}", file=sys.stderr)
+
+
+def _dataset_items(args: argparse.Namespace, options: dict) -> Iterator[DatasetItem]:
+    """Each image of each input, read when the layout asks for it (one in memory at a time)."""
     for path in args.inputs:
         spec = get_format(args.source) if args.source else find_reader(path)
         for item in list_items(path, spec.name) or [None]:
@@ -186,13 +195,8 @@ def _convert_dataset(layout, format_name: str, args: argparse.Namespace, options
                 print(f"{path}: warning: {note}", file=sys.stderr)
             recorded = seg.provenance.details.get("image")
             name = recorded.get("file_name") if isinstance(recorded, dict) else None
-            items.append(DatasetItem(seg, path, Path(str(item)).stem if item else path.stem,
-                                     args.image, name if isinstance(name, str) else None))
-    result = layout.write_dataset(items, args.out, format_name, args.subset)
-    for written in [*result.files, *result.metadata]:
-        print(written)
-    for source, loss in result.lost:
-        print(f"{source}: lost in {format_name}: {loss}", file=sys.stderr)
+            yield DatasetItem(seg, path, Path(str(item)).stem if item else path.stem,
+                              args.image, name if isinstance(name, str) else None)
 
 
 def _read_files(args: argparse.Namespace) -> list[Path]:

@@ -318,3 +318,16 @@ def test_cocoapi_and_panopticapi_samples_become_one_dataset_each(tmp_path, share
         assert len(expected) == (99 if inputs == [results] else 2)
         assert _pycocotools_items(json_path) == expected  # every instance of every image
         assert _source_items([json_path]) == expected
+
+
+@pytest.mark.parametrize("fmt", ["coco-panoptic", "cityscapes-labelids", "voc-rgb", "camvid"])
+def test_an_unreadable_later_input_leaves_no_dataset_behind(tmp_path, capsys, fmt):
+    good = _index_png(tmp_path / "in" / "good.png", (4, 4), [(1, (0, 2, 0, 2))])
+    broken = tmp_path / "in" / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not a png")
+    out = tmp_path / "out"
+    # The first item is written (held by the transaction) before the second is read.
+    assert main(["convert", str(good), str(broken), "--to", fmt, "--out", str(out),
+                 "--from", "index-png"]) == 2
+    assert "broken.png" in capsys.readouterr().err
+    assert not any(p.is_file() for p in out.rglob("*"))

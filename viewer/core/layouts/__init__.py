@@ -4,7 +4,9 @@
 here) hands every input to the layout writer of the target format, which
 writes the whole dataset in one transaction. One module per layout; each
 declares the format names it writes (``FORMATS``) and
-``write_dataset(items, out_dir, format_name, subset) -> DatasetResult``.
+``write_dataset(items, out_dir, format_name, subset) -> DatasetResult``, where
+``items`` is an iterable of :class:`DatasetItem` read as the writer takes
+them, so that one segmentation is in memory at a time.
 """
 
 from __future__ import annotations

@@ -68,32 +68,58 @@ class DatasetResult:
     lost: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def check_unique(items: Sequence[DatasetItem], key, what: str) -> None:
-    """Refuse two inputs that would become one dataset entry, naming both."""
-    seen: dict[str, DatasetItem] = {}
-    for item in items:
-        name = key(item)
-        if name in seen:
-            raise WriteError(f"{seen[name].source} and {item.source} would both be the "
-                             f"{what} {name!r} of one dataset; rename one or convert them "
-                             "into different output folders", item.source)
-        seen[name] = item
+class Names:
+    """The entry names of a dataset so far: a second input with one name is refused, naming both."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._seen: dict[str, DatasetItem] = {}
+
+    def add(self, name: str, item: DatasetItem) -> None:
+        """Take ``name`` for ``item``, or raise :class:`WriteError` naming both inputs."""
+        first = self._seen.setdefault(name, item)
+        if first is not item:
+            raise WriteError(f"{first.source} and {item.source} would both be the {self.what} "
+                             f"{name!r} of one dataset; rename one or convert them into "
+                             "different output folders", item.source)
 
 
-def write_record(out_dir: Path, name: str, format_name: str, items: Sequence[DatasetItem],
-                 files_of: Sequence[Sequence[Path]], lost: Sequence[str]) -> Path:
-    """Write ``<out_dir>/<name>.dataset.segview.json``: the dataset's files, one record per item.
+class Record:
+    """The dataset's metadata JSON, built one item at a time (no segmentation is kept).
 
-    Named after no mask, so that reading a mask never applies it; it tells a
-    later export into ``out_dir`` which files are SegView's (the output guard
-    reads it) and keeps each item's provenance.
+    Written as ``<folder>/<name>.dataset.segview.json``: named after no mask,
+    so that reading a mask never applies it; it tells a later export into the
+    dataset which files are SegView's (the output guard reads it) and keeps
+    each item's provenance and segments.
     """
-    frames = [(index, None, item.seg, [_relative(f, out_dir) for f in files])
-              for index, (item, files) in enumerate(zip(items, files_of, strict=True))]
-    doc = metadata.build_video(frames, format_name=format_name, lost=lost)
-    doc["mask_sha256"] = {_relative(f, out_dir): file_sha256(current_path(f))
-                          for files in files_of for f in files}
-    return metadata.write(out_dir / f"{name}.dataset{SIDECAR_SUFFIX}", doc)
+
+    def __init__(self, folder: Path, format_name: str):
+        self.folder = Path(folder)
+        self.format_name = format_name
+        self._header: dict | None = None
+        self._frames: list[tuple[dict, list[Path]]] = []
+
+    def add(self, item: DatasetItem, files: Sequence[Path]) -> None:
+        """Record ``item`` and the dataset files that hold it."""
+        doc = metadata.build_video([(len(self._frames), None, item.seg, [])],
+                                   format_name=self.format_name)
+        if self._header is None:
+            self._header = doc
+        self._frames.append((doc["frames"][0], list(files)))
+
+    def write(self, name: str, lost: Sequence[str], shared: Sequence[Path] = ()) -> Path:
+        """Write the record; ``shared`` files (an image set) belong to every item."""
+        if self._header is None:
+            raise WriteError("a dataset needs at least one item", self.folder)
+        doc = dict(self._header, lost=list(lost))
+        doc["frames"] = []
+        hashes = {}
+        for frame, files in self._frames:
+            names = [_relative(f, self.folder) for f in [*files, *shared]]
+            doc["frames"].append(dict(frame, mask_files=names))
+            hashes.update({n: f for n, f in zip(names, [*files, *shared], strict=True)})
+        doc["mask_sha256"] = {n: file_sha256(current_path(f)) for n, f in hashes.items()}
+        return metadata.write(self.folder / f"{name}.dataset{SIDECAR_SUFFIX}", doc)
 
 
 def _relative(path: Path, base: Path) -> str:

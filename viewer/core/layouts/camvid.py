@@ -8,35 +8,37 @@ photo (``/<subset>/<photo>``) with its mask.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from viewer.core import safe_input
 from viewer.core.export import export
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats import rgb_mask
-from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique, write_record
+from viewer.core.layouts.base import DatasetItem, DatasetResult, Names, Record
 from viewer.core.transaction import current_path, transaction
 
 FORMATS = (rgb_mask.CAMVID,)
 LABEL_COLORS = "label_colors.txt"
 
 
-def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
+def write_dataset(items: Iterable[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
     """Write ``items`` as one CamVid subset in ``out_dir``, in one transaction."""
     out_dir = Path(out_dir)
     mask_dir = f"{subset}{rgb_mask.CAMVID_MASK_SUFFIX}"
-    check_unique(items, lambda i: i.stem, "item")
+    names = Names("item")
+    record = Record(out_dir, format_name)
     table = out_dir / LABEL_COLORS
     result = DatasetResult()
     with transaction(home=out_dir, label=str(out_dir / f"{subset}.txt"),
                      format_name=format_name):
-        pairs, files_of = [], []
+        pairs = []
         for item in items:
+            names.add(item.stem, item)
             written = export(item.seg, format_name, out_dir / mask_dir, item.stem,
                              image=item.image, label_colors=table)
-            files_of.append(written.files)
+            record.add(item, written.files)
             result.files += [f for f in written.files if f not in result.files]
             result.metadata.append(written.metadata)
             result.lost += [(item.source, line) for line in written.lost]
@@ -44,9 +46,8 @@ def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
         listing = _subset_list(out_dir / f"{subset}.txt", pairs)
         result.files.append(listing)
         # The root's shared files (label_colors.txt, the list) are then known as this dataset's.
-        result.metadata.append(write_record(out_dir, f"{subset}.{format_name}", format_name, items,
-                                            [[*files, listing] for files in files_of],
-                                            [line for _, line in result.lost]))
+        result.metadata.append(record.write(f"{subset}.{format_name}",
+                                            [line for _, line in result.lost], [listing]))
     return result
 
 

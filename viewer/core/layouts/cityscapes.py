@@ -11,12 +11,12 @@ so that a reader never takes trainIds for labelIds. The split is
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from viewer.core.export import export
 from viewer.core.formats import cityscapes
-from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique
+from viewer.core.layouts.base import DatasetItem, DatasetResult, Names
 from viewer.core.transaction import transaction
 
 FORMATS = (cityscapes.LABEL_IDS, cityscapes.TRAIN_IDS, cityscapes.INSTANCE_IDS)
@@ -30,16 +30,16 @@ _SUFFIX = re.compile(r"(_(gtFine|gtCoarse))?_(labelIds|labelTrainIds|trainIds|in
 _CITY_NAME = re.compile(r"^([a-z][a-z_-]*?)_\d{6}_\d{6}$")
 
 
-def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
+def write_dataset(items: Iterable[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
     """Write ``items`` as one Cityscapes split of ``format_name``, in one transaction."""
     kind = _KIND[format_name]
-    placed = [(item, city_of(item), image_name(item.stem)) for item in items]
-    check_unique(items, lambda i: f"{city_of(i)}/{image_name(i.stem)}", "image")
+    names = Names("image")
     result = DatasetResult()
-    with transaction(home=out_dir, label=f"{GT_DIR}/{subset}",
-                     format_name=format_name):
-        for item, city, name in placed:
+    with transaction(home=out_dir, label=f"{GT_DIR}/{subset}", format_name=format_name):
+        for item in items:
+            city, name = city_of(item), image_name(item.stem)
+            names.add(f"{city}/{name}", item)
             folder = Path(out_dir) / GT_DIR / subset / city
             written = export(item.seg, format_name, folder, f"{name}_{GT_DIR}_{kind}",
                              image=item.image)

@@ -9,7 +9,7 @@ PNGs go in the folder named after the JSON, each annotation naming its PNG.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from viewer.core.errors import WriteError
 from viewer.core.export import losses
 from viewer.core.formats import coco_panoptic, coco_rle
 from viewer.core.formats.common import dump_json, write_png
-from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique, write_record
+from viewer.core.layouts.base import DatasetItem, DatasetResult, Names, Record
 from viewer.core.transaction import transaction
 
 FORMATS = (coco_rle.NAME, coco_panoptic.NAME)
@@ -25,46 +25,44 @@ ANNOTATIONS_DIR = "annotations"
 _TASK = {coco_rle.NAME: "instances", coco_panoptic.NAME: "panoptic"}
 
 
-def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
+def write_dataset(items: Iterable[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
-    """Write ``items`` as one COCO dataset of ``format_name`` in ``out_dir``, in one transaction."""
+    """Write ``items`` as one COCO dataset of ``format_name`` in ``out_dir``, in one transaction.
+
+    Items are taken one at a time: each panoptic PNG is written (held by the
+    transaction) before the next item is read, and only the small per-image
+    documents are kept until the JSON is written.
+    """
     name = f"{_TASK[format_name]}_{subset}"
     ann_dir = Path(out_dir) / ANNOTATIONS_DIR
     json_path = ann_dir / f"{name}.json"
-    check_unique(items, DatasetItem.file_name, "image")
+    images, pngs = Names("image"), Names("panoptic PNG")
+    record = Record(ann_dir, format_name)
     result = DatasetResult()
-    with transaction(home=out_dir, label=str(json_path),
-                     format_name=format_name):
-        if format_name == coco_panoptic.NAME:
-            check_unique(items, lambda i: Path(i.file_name()).stem, "panoptic PNG")
-            documents, files_of = _panoptic(items, ann_dir / name)
-        else:
-            documents = [coco_rle.coco_document(item.seg, image_id=index,
-                                                file_name=item.file_name())
-                         for index, item in enumerate(items, start=1)]
-            files_of = [[] for _ in items]
-        merged, notes = merge(documents, items)
-        _json_out(json_path, merged)
-        files_of = [[json_path, *files] for files in files_of]
-        for item in items:
+    documents: list[tuple[dict, Path]] = []
+    with transaction(home=out_dir, label=str(json_path), format_name=format_name):
+        for index, item in enumerate(items, start=1):
+            images.add(item.file_name(), item)
+            if format_name == coco_panoptic.NAME:
+                png = ann_dir / name / f"{Path(item.file_name()).stem}.png"
+                pngs.add(png.name, item)
+                rgb, doc = coco_panoptic.panoptic_document(item.seg, png, image_id=index,
+                                                           file_name=item.file_name())
+                write_png(png, rgb)
+                files = [json_path, png]
+            else:
+                doc = coco_rle.coco_document(item.seg, image_id=index, file_name=item.file_name())
+                files = [json_path]
+            documents.append((doc, item.source))
             result.lost += [(item.source, line) for line in losses(item.seg, format_name)]
+            result.files += files[1:]
+            record.add(item, files)
+        merged, notes = merge(documents)
+        _json_out(json_path, merged)
+        result.files.insert(0, json_path)
         result.lost += notes
-        result.files = [json_path] + [f for files in files_of for f in files[1:]]
-        result.metadata.append(write_record(ann_dir, name, format_name, items, files_of,
-                                            [line for _, line in result.lost]))
+        result.metadata.append(record.write(name, [line for _, line in result.lost]))
     return result
-
-
-def _panoptic(items: Sequence[DatasetItem], png_dir: Path) -> tuple[list[dict], list[list[Path]]]:
-    documents, files_of = [], []
-    for index, item in enumerate(items, start=1):
-        png = png_dir / f"{Path(item.file_name()).stem}.png"
-        rgb, doc = coco_panoptic.panoptic_document(item.seg, png, image_id=index,
-                                                   file_name=item.file_name())
-        write_png(png, rgb)
-        documents.append(doc)
-        files_of.append([png])
-    return documents, files_of
 
 
 def _json_out(path: Path, document: dict) -> None:
@@ -74,9 +72,9 @@ def _json_out(path: Path, document: dict) -> None:
         raise WriteError(f"cannot write as COCO: {exc}", path) from None
 
 
-def merge(documents: Sequence[dict], items: Sequence[DatasetItem]
+def merge(documents: Sequence[tuple[dict, Path]]
           ) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
-    """One COCO document from one-image documents: ids made unique, categories merged.
+    """One COCO document from ``(one-image document, its input)`` pairs: ids made unique.
 
     A category id that another input uses for another name is given a new id
     (said in the returned notes); annotation ids keep their value when no
@@ -85,8 +83,8 @@ def merge(documents: Sequence[dict], items: Sequence[DatasetItem]
     categories: dict[int, dict] = {}
     by_name: dict[str, int] = {}
     images, annotations, notes = [], [], []
-    for doc, item in zip(documents, items, strict=True):
-        remap = _merge_categories(doc["categories"], categories, by_name, item, notes)
+    for doc, source in documents:
+        remap = _merge_categories(doc["categories"], categories, by_name, source, notes)
         images += doc["images"]
         for ann in doc["annotations"]:
             if "segments_info" in ann:
@@ -102,7 +100,7 @@ def merge(documents: Sequence[dict], items: Sequence[DatasetItem]
 
 
 def _merge_categories(cats: list[dict], merged: dict[int, dict], by_name: dict[str, int],
-                      item: DatasetItem, notes: list) -> dict[int, int]:
+                      source: Path, notes: list) -> dict[int, int]:
     remap = {}
     for cat in cats:
         cid, name = cat["id"], cat.get("name")
@@ -118,7 +116,7 @@ def _merge_categories(cats: list[dict], merged: dict[int, dict], by_name: dict[s
             merged[new] = {**cat, "id": new}
             by_name[name] = new
         remap[cid] = new
-        notes.append((item.source, f"category {cid} ({name}) is written as category {new}: "
+        notes.append((source, f"category {cid} ({name}) is written as category {new}: "
                                    f"{cid} is {merged[cid].get('name')!r} in another input"))
     return remap
 

@@ -8,14 +8,14 @@ the dataset root shared by every item, and the subset's item list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from viewer.core import safe_input
 from viewer.core.export import export
 from viewer.core.fileio import atomic_write_text
 from viewer.core.formats import cvat_mask, rgb_mask
-from viewer.core.layouts.base import DatasetItem, DatasetResult, check_unique, write_record
+from viewer.core.layouts.base import DatasetItem, DatasetResult, Names, Record
 from viewer.core.transaction import current_path, transaction
 
 FORMATS = (rgb_mask.VOC_RGB, cvat_mask.NAME)
@@ -23,16 +23,18 @@ CLASS_DIR = "SegmentationClass"
 IMAGE_SETS = Path("ImageSets") / "Segmentation"
 
 
-def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
+def write_dataset(items: Iterable[DatasetItem], out_dir: Path, format_name: str,
                   subset: str) -> DatasetResult:
     """Write ``items`` as one VOC/CVAT dataset of ``format_name``, in one transaction."""
     out_dir = Path(out_dir)
-    check_unique(items, lambda i: i.stem, "item")
+    names = Names("item")
+    record = Record(out_dir, format_name)
     result = DatasetResult()
+    stems = []
     with transaction(home=out_dir, label=str(out_dir / IMAGE_SETS / f"{subset}.txt"),
                      format_name=format_name):
-        files_of: list[list[Path]] = []
         for item in items:
+            names.add(item.stem, item)
             if format_name == cvat_mask.NAME:
                 # The CVAT writer lays out its own item: both masks, labelmap, image set.
                 written = export(item.seg, format_name, out_dir, item.stem, image=item.image,
@@ -40,18 +42,18 @@ def write_dataset(items: Sequence[DatasetItem], out_dir: Path, format_name: str,
             else:
                 written = export(item.seg, format_name, out_dir / CLASS_DIR, item.stem,
                                  image=item.image)
-            files_of.append(written.files)
+            stems.append(item.stem)
+            record.add(item, written.files)
             result.files += [f for f in written.files if f not in result.files]
             result.metadata.append(written.metadata)
             result.lost += [(item.source, line) for line in written.lost]
+        shared = []
         if format_name != cvat_mask.NAME:
-            image_set = _image_set(out_dir / IMAGE_SETS / f"{subset}.txt",
-                                   [item.stem for item in items])
-            result.files.append(image_set)
-            files_of = [[*files, image_set] for files in files_of]
+            shared = [_image_set(out_dir / IMAGE_SETS / f"{subset}.txt", stems)]
+            result.files += shared
         # The root's shared files (labelmap, image set) are then known as this dataset's.
-        result.metadata.append(write_record(out_dir, f"{subset}.{format_name}", format_name,
-                                            items, files_of, [line for _, line in result.lost]))
+        result.metadata.append(record.write(f"{subset}.{format_name}",
+                                            [line for _, line in result.lost], shared))
     return result
 
 
