@@ -67,7 +67,12 @@ NAME = "coco-rle"
 Z_ORDERS = ("auto", "score", "area", "file")
 # Annotation keys the reader interprets; any other key is kept as a segment attribute.
 COCO_KEYS = frozenset({"id", "image_id", "category_id", "segmentation", "area", "bbox",
-                       "iscrowd", "score"})
+                       "iscrowd", "score", "segview_value"})
+#: Our annotation key for the segment's value when it is not its place in the file
+#: (person 15 of a class map is annotation 1): our metadata sidecar matches segments
+#: by value, so without it the sidecar's colours would land on no segment. COCO
+#: tools ignore keys they do not know.
+VALUE_KEY = "segview_value"
 # Segment attributes the reader sets from COCO keys; the writer never copies them as extras.
 OWN_ATTRIBUTES = frozenset({"annotation_id", "image_id", "iscrowd", "bbox", "segmentation"})
 # How far a sniffer reads into a JSON file before it gives up (annotation files put
@@ -530,7 +535,10 @@ def _segments(anns: list[dict], categories: dict[int, dict], names: dict[int, st
     for index, ann in enumerate(anns):
         cat = ann.get("category_id")
         counters[cat] = counters.get(cat, 0) + 1
-        rows.append(Segment(index + 1, label=_label(cat, categories, names),
+        value = ann.get(VALUE_KEY)
+        value = value if isinstance(value, int) and not isinstance(value, bool) \
+            and value >= 0 and value != index + 1 else None
+        rows.append(Segment(index + 1, label=_label(cat, categories, names), source_value=value,
                             class_id=cat if isinstance(cat, int) else None,
                             instance=counters[cat], color=stable_color(index + 1),
                             score=_score(ann), attributes=_attributes(ann)))
@@ -629,9 +637,12 @@ def coco_document(seg: Segmentation, *, image_id: int | str | None = None,
     categories, category_of = _write_categories(seg)
     used_ids: set[Any] = set()
     annotations = []
+    values = seg.integer_values()
     for segment in instance_segments(seg):
         annotations.append(_annotation(seg, segment, image["id"], category_of[segment.id],
                                        used_ids))
+        if values.get(segment.id, len(annotations)) != len(annotations):
+            annotations[-1][VALUE_KEY] = values[segment.id]
     _renumber_missing(annotations, used_ids)
     return {"images": [image], "annotations": annotations,
             "categories": [categories[k] for k in sorted(categories)]}
