@@ -85,7 +85,8 @@ def test_round_trip_of_the_sample_keeps_everything(sample, tmp_path):
     json_path, mask_path = nucleus.write(seg, tmp_path / "out" / "copy")
     assert (json_path.name, mask_path.name) == ("copy.json", "copy.png")
     data = json.loads(json_path.read_text(encoding="utf-8"))
-    assert data == {"type": "mask", "mask_url": "copy.png",
+    # Absolute: the Nucleus SDK opens a local mask_url relative to the working directory.
+    assert data == {"type": "mask", "mask_url": str(mask_path.absolute()),
                     "annotations": [{"label": "grass-merged", "index": 1,
                                      "metadata": {"wet": True}},
                                     {"label": "bear", "index": 2}],
@@ -286,3 +287,29 @@ def test_sniffer_reads_small_files_and_only_the_head_of_large_ones(tmp_path):
     assert big.stat().st_size > (1 << 20) and nucleus.sniff(big)
     big.write_text(json.dumps({"annotations": filler, "mask_url": "m.png"}), encoding="utf-8")
     assert not nucleus.sniff(big)  # beyond the first bytes: not looked at, on purpose
+
+
+def test_written_mask_url_is_absolute_and_opens_from_another_working_directory(sample, tmp_path,
+                                                                              monkeypatch):
+    json_path, mask_path = nucleus.write(nucleus.read(sample), tmp_path / "out" / "copy")
+    url = json.loads(json_path.read_text(encoding="utf-8"))["mask_url"]
+    assert Path(url).is_absolute()
+    monkeypatch.chdir(tmp_path.parent)  # the SDK's Image.open(mask_url) from elsewhere
+    with Image.open(url) as img:
+        np.testing.assert_array_equal(np.asarray(img), sample_values())
+
+
+def test_a_moved_export_reads_the_mask_beside_its_json(sample, tmp_path):
+    json_path, _mask = nucleus.write(nucleus.read(sample), tmp_path / "out" / "copy")
+    moved = tmp_path / "moved"
+    (tmp_path / "out").rename(moved)
+    seg = nucleus.read(moved / "copy.json")
+    np.testing.assert_array_equal(seg.to_values(), sample_values())
+    assert "the export was moved" in seg.provenance.details["warnings"][0]
+
+
+def test_relative_mask_urls_are_read_as_before(tmp_path):
+    save_mask(tmp_path / "m.png", sample_values())
+    seg = nucleus.read(save_json(tmp_path / "j.json", sample_payload(mask_url="m.png")))
+    assert seg.provenance.details["warnings"] == []
+    np.testing.assert_array_equal(seg.to_values(), sample_values())

@@ -34,7 +34,10 @@ Reading
 Writing
 -------
 ``write`` writes ``<stem>.json`` (the primary file) and the mask
-``<stem>.png`` (mode ``L``) beside it, referenced by a relative ``mask_url``.
+``<stem>.png`` (mode ``L``) beside it, referenced by an absolute ``mask_url``:
+the Nucleus SDK opens a local ``mask_url`` relative to the working
+directory, not to the JSON. When the folder has been moved since, the reader
+takes the file of that name beside the JSON (with a warning).
 Values 0..255 are written as they are; otherwise up to 256 segments are
 renumbered; beyond 256 segments, instances are merged by label (the loss
 :func:`losses` reports), and more than 256 labels cannot be written.
@@ -43,6 +46,7 @@ renumbered; beyond 256 segments, instances are merged by label (the loss
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -113,11 +117,11 @@ def read(path: str | Path, *, item: str | None = None, kind: Kind | str | None =
     path = Path(path)
     record = _pick(_records(load_json(path), path), item, path)
     mask_url = _mask_url(record, path)
-    mask_path = resolve_reference(mask_url, path.parent, path)
+    warnings: list[str] = []
+    mask_path = _resolve_mask(mask_url, path, warnings)
     values, mode, _palette = read_index_png(mask_path)
     if image_size is not None:
         check_same_size((values.shape[1], values.shape[0]), image_size, mask_path)
-    warnings: list[str] = []
     by_index, details = _annotations(record, path)
     if mode not in ("L", "P", "1"):
         warnings.append(f"the mask is mode {mode}; Nucleus masks are 8-bit (mode L)")
@@ -176,6 +180,23 @@ def _pick(records: list[_Record], item: str | None, path: Path) -> _Record:
         return records[0]
     raise ReadError(f"no entry {item!r} (it holds {', '.join(names[:5])}"
                     f"{', ...' if len(names) > 5 else ''})", path)
+
+
+def _resolve_mask(mask_url: str, path: Path, warnings: list[str]) -> Path:
+    """The mask file: ``mask_url`` inside the JSON's folder, else (an absolute path of a
+    moved export) the file of that name beside the JSON."""
+    try:
+        return resolve_reference(mask_url, path.parent, path)
+    except ReadError:
+        # Only an absolute local path falls back: a relative one is read as today.
+        absolute = mask_url.startswith(("/", "file:")) or re.match(r"[A-Za-z]:[\\/]", mask_url)
+        name = re.split(r"[\\/]", unquote(mask_url))[-1]
+        beside = path.parent / name
+        if not absolute or name in ("", ".", "..") or not beside.is_file():
+            raise
+    warnings.append(f"mask_url {mask_url!r} is not in the JSON's folder; read {beside.name} "
+                    "beside the JSON instead (the export was moved)")
+    return resolve_reference(beside.name, path.parent, path)
 
 
 def _mask_url(record: _Record, path: Path) -> str:
@@ -438,7 +459,8 @@ def write(seg: Segmentation, path: str | Path, *, reference_id: str | None = Non
     known = seg.provenance.details if seg.provenance.format == NAME else {}
     payload = {
         "type": MASK_TYPE,
-        "mask_url": mask_path.name,
+        # Absolute: the SDK resolves local paths against the working directory.
+        "mask_url": str(mask_path.absolute()),
         "annotations": plan.annotations,
         "annotation_id": annotation_id if annotation_id is not None else known.get("annotation_id"),
         "reference_id": reference_id or known.get("reference_id") or json_path.stem,
