@@ -168,3 +168,29 @@ def test_install_model_copies_a_model_from_elsewhere_beside_the_manifest(tmp_pat
     (tmp_path / "user" / "net.onnx").write_bytes(b"other")
     with pytest.raises(ModelError, match="another file is already called net.onnx"):
         install_model(description.manifest, tmp_path / "user" / "net.json")
+
+
+@pytest.mark.parametrize("file_name", ["net.labels.txt", "net.onnx.labels.txt"])
+def test_describe_takes_class_names_from_the_labels_file_beside_the_model(tmp_path, file_name):
+    model = identity(tmp_path / "net.onnx", shape=(1, 3, 16, 24))
+    (tmp_path / file_name).write_text("background\nperson\ncar\n\n", encoding="utf-8")
+    description = describe_onnx(model)
+    assert description.manifest.class_names == ("background", "person", "car")
+    assert any(f"class names from {file_name}" in note for note in description.notes)
+    saved = save_manifest(description.manifest, description.manifest.path)
+    assert load_manifest(saved).class_names == ("background", "person", "car")
+
+
+def test_describe_says_when_the_labels_file_does_not_match_the_channels(tmp_path):
+    model = identity(tmp_path / "net.onnx", shape=(1, 3, 16, 24))
+    (tmp_path / "net.labels.txt").write_text("a\nb\n", encoding="utf-8")
+    description = describe_onnx(model)
+    assert description.manifest.class_names == ("a", "b")
+    assert any("names 2 classes, the output has 3 channels" in n for n in description.notes)
+
+
+def test_an_empty_labels_file_is_an_error_naming_it(tmp_path):
+    model = identity(tmp_path / "net.onnx", shape=(1, 3, 16, 24))
+    (tmp_path / "net.labels.txt").write_text("\n", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"net\.labels\.txt: the labels file names no class"):
+        describe_onnx(model)

@@ -236,11 +236,15 @@ def verify_sha256(manifest: ModelManifest) -> None:
 
 
 # -- describing ------------------------------------------------------------------------------
+#: Class names beside a model: ``model.labels.txt`` (one a line).
+LABELS_SUFFIX = ".labels.txt"
 def describe_onnx(path: str | Path) -> ModelDescription:
     """Read what an ONNX graph says about its inputs and outputs; pre-fill a manifest.
 
     The pre-filled manifest sits beside the file (``model.json``, ``file``
     relative); pass it through :func:`relocate` before saving it elsewhere.
+    Class names come from ``<stem>.labels.txt`` (or ``<file>.labels.txt``)
+    beside the model when there is one, one name a line, line i = class i.
 
     Raises
     ------
@@ -259,10 +263,11 @@ def describe_onnx(path: str | Path) -> ModelDescription:
     notes: list[str] = []
     spec = _guess_input(inputs[0], notes)
     output = _guess_output(_image_outputs(outputs), spec.layout, notes)
+    names = _names_beside(path, _guess_names(output, outputs), notes)
     manifest = ModelManifest(
         id=_slug(path.stem), name=path.stem, file=path.name, sha256=file_sha256(path),
         licence="unknown", source=f"described from {path.name}", input=spec,
-        outputs=(output,), class_names=_guess_names(output, outputs), palette=None,
+        outputs=(output,), class_names=names, palette=None,
         threshold=0.5, path=path.with_suffix(".json"))
     return ModelDescription(path, manifest.sha256, inputs, outputs, manifest, tuple(notes))
 
@@ -418,6 +423,41 @@ def _guess_names(output: OutputSpec, outputs: Sequence[ort_session.TensorInfo]) 
     if output.kind is OutputKind.CLASS_MAP or not channels or channels == 1:
         return ("background", "foreground")
     return tuple(f"class {i}" for i in range(channels))
+
+
+def labels_file(path: Path) -> Path | None:
+    """``model.labels.txt`` or ``model.onnx.labels.txt`` beside ``model.onnx``, if present."""
+    for candidate in (path.with_suffix(LABELS_SUFFIX), path.with_name(path.name + LABELS_SUFFIX)):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _names_beside(path: Path, guessed: tuple[str, ...], notes: list[str]) -> tuple[str, ...]:
+    """The names of the labels file beside the model, else ``guessed``.
+
+    Raises
+    ------
+    ModelError
+        When the labels file cannot be read or names no class.
+    """
+    table = labels_file(path)
+    if table is None:
+        return guessed
+    try:
+        text = safe_input.read_text(table, what="labels file")
+    except ReadError as exc:
+        raise ModelError(f"cannot read the class names: {exc.message}", table) from None
+    names = tuple(line.strip() for line in text.splitlines())
+    while names and not names[-1]:
+        names = names[:-1]
+    if not names:
+        raise ModelError("the labels file names no class", table)
+    notes.append(f"class names from {table.name} ({len(names)})")
+    if len(names) != len(guessed) and len(guessed) > 2:
+        notes.append(f"{table.name} names {len(names)} classes, the output has {len(guessed)} "
+                     "channels: check class_offset or the file")
+    return names
 
 
 def _slug(text: str) -> str:
