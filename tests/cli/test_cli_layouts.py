@@ -331,3 +331,11 @@ def test_an_unreadable_later_input_leaves_no_dataset_behind(tmp_path, capsys, fm
                  "--from", "index-png"]) == 2
     assert "broken.png" in capsys.readouterr().err
     assert not any(p.is_file() for p in out.rglob("*"))
+
+
+@pytest.mark.parametrize("fmt", ["coco-rle", "coco-panoptic"])
+def test_layout_file_keeps_one_output_beside_each_input_name(tmp_path, inputs, fmt):
+    out = tmp_path / "out"
+    assert main(["convert", str(inputs[0]), "--to", fmt, "--out", str(out),
+                 "--layout", "file"]) == 0
+    assert (out / "a.json").is_file() and not (out / "annotations").exists()
