@@ -8,8 +8,11 @@ instance; its class comes from ``../SegmentationClass/<name>.png`` when that
 file is there (one segment per (class, instance) pair, so every pixel keeps
 both), named by the class-name file beside it (``class_names.txt``,
 ``labelmap.txt`` ...), else by the VOC names when the class PNG has the VOC
-palette. Each segment's ``source_value`` is the object value, so writing it
-as an index PNG gives the object mask back.
+palette. Each segment's ``source_value`` is the object value: an object
+mask read without its class mask is written back as an index PNG as it was;
+with classes, class masks (index-png, voc-rgb) hold each segment's
+``class_id`` and report the instances lost
+(:mod:`~viewer.core.formats.instance_classes`).
 """
 
 from __future__ import annotations
