@@ -221,7 +221,6 @@ def recover_once(folder: str | Path) -> list[str]:
     key = str(_absolute(Path(folder)))
     if key in _RECOVERED:
         return []
-    _RECOVERED.add(key)
     return recover(folder)
 
 
@@ -234,6 +233,8 @@ def recover(folder: str | Path) -> list[str]:
     """
     folder = Path(folder)
     notes: list[str] = []
+    # A command recovers its output folder at its start; its exports then need not again.
+    _RECOVERED.add(str(_absolute(folder)))
     try:
         safe_input.check_path(folder)
     except ReadError:
